@@ -48,11 +48,11 @@ func Read(r io.ReaderAt, size int64) (facts *Facts, err error) {
 	}
 	f, err := elf.NewFile(r)
 	if err != nil {
-		return nil, err
+		return nil, truncated(err)
 	}
 	x := &extractor{f: f, facts: &Facts{Schema: SchemaVersion, Size: size}}
 	if err := x.run(); err != nil {
-		return nil, err
+		return nil, truncated(err)
 	}
 	h := sha256.New()
 	if _, err := io.Copy(h, io.NewSectionReader(r, 0, size)); err != nil {
@@ -60,6 +60,15 @@ func Read(r io.ReaderAt, size int64) (facts *Facts, err error) {
 	}
 	x.facts.SHA256 = hex.EncodeToString(h.Sum(nil))
 	return x.facts, nil
+}
+
+// truncated names the common case of a file that ends too early, which
+// debug/elf reports as a bare EOF.
+func truncated(err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("file is truncated: %w", err)
+	}
+	return err
 }
 
 type extractor struct {

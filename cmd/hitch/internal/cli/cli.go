@@ -1,0 +1,247 @@
+// Package cli is the hitch command line: it parses arguments, calls the
+// hitch libraries and writes their answers as text or JSON. It holds no
+// logic that a library user would need.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"sort"
+	"strings"
+)
+
+// Exit codes, the same for every command (see "hitch help exit-codes").
+const (
+	ExitOK      = 0 // the answer is yes, or there was nothing to judge
+	ExitNo      = 1 // the answer is no: something will not load or bind
+	ExitUsage   = 2 // bad usage, or an error that stopped the command
+	ExitPartial = 3 // some inputs could not be read; the rest was answered
+)
+
+// exitError carries an exit code other than ExitUsage up to Main.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// errPartial is returned by a command that reported some inputs as failed.
+var errPartial = &exitError{code: ExitPartial, err: errors.New("some inputs could not be read")}
+
+// usageError marks an error in how the command was called.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// env is what a command runs with.
+type env struct {
+	ctx            context.Context
+	stdout, stderr io.Writer
+}
+
+type command struct {
+	name    string
+	summary string
+	run     func(e *env, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"inspect", "show the ABI facts of ELF files, directories and root filesystems", runInspect},
+		{"help", "show help for a command or a topic", runHelp},
+		{"version", "print hitch's version", runVersion},
+	}
+}
+
+// Main runs hitch with args (without the program name) and returns the
+// process exit code. Tests call it in-process.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	e := &env{ctx: ctx, stdout: stdout, stderr: stderr}
+	if len(args) == 0 {
+		printUsage(stderr)
+		return ExitUsage
+	}
+	name, rest := args[0], args[1:]
+	if name == "-h" || name == "-help" || name == "--help" {
+		printUsage(stdout)
+		return ExitOK
+	}
+	for _, c := range commands() {
+		if c.name != name {
+			continue
+		}
+		err := c.run(e, rest)
+		return exitCode(stderr, c.name, err)
+	}
+	fmt.Fprintf(stderr, "hitch: unknown command %q\n\n", name)
+	printUsage(stderr)
+	return ExitUsage
+}
+
+func exitCode(stderr io.Writer, name string, err error) int {
+	var ee *exitError
+	var ue *usageError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.Is(err, flag.ErrHelp):
+		return ExitOK
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "hitch %s: %v\nRun 'hitch %s --help' for usage.\n", name, err, name)
+		return ExitUsage
+	case errors.As(err, &ee):
+		if ee != errPartial {
+			fmt.Fprintf(stderr, "hitch %s: %v\n", name, err)
+		}
+		return ee.code
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintf(stderr, "hitch %s: interrupted\n", name)
+		return ExitUsage
+	default:
+		fmt.Fprintf(stderr, "hitch %s: %v\n", name, err)
+		return ExitUsage
+	}
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprint(w, `hitch tells whether a container will run on an HPC host once the host's
+libraries (MPI, GPU driver, fabric) are bound into it, from the binaries.
+
+Usage:
+  hitch <command> [flags] [arguments]
+
+Commands:
+`)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, `
+Run 'hitch <command> --help' for a command's flags,
+'hitch help exit-codes' for what the exit status means.
+`)
+}
+
+// newFlags returns a flag set whose usage text starts with synopsis and
+// description; its errors go to stderr.
+func newFlags(e *env, name, synopsis, description string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprintf(w, "Usage: hitch %s %s\n\n%s\n", name, synopsis, strings.TrimSpace(description))
+		var names []string
+		fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+		if len(names) > 0 {
+			fmt.Fprintln(w, "\nFlags:")
+			sort.Strings(names)
+			for _, n := range names {
+				f := fs.Lookup(n)
+				arg, usage := flag.UnquoteUsage(f)
+				head := "  --" + n
+				if arg != "" {
+					head += " " + arg
+				}
+				fmt.Fprintf(w, "%s\n      %s", head, usage)
+				if f.DefValue != "" && f.DefValue != "false" {
+					fmt.Fprintf(w, " (default %s)", f.DefValue)
+				}
+				fmt.Fprintln(w)
+			}
+		}
+	}
+	return fs
+}
+
+// parse parses flags anywhere among args (hitch inspect DIR --format json
+// works) and returns the positional arguments. "--" ends the flags.
+func (e *env) parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "-h" || a == "-help" || a == "--help" {
+			// Asked-for help goes to stdout; usage after a mistake to stderr.
+			fs.SetOutput(e.stdout)
+		}
+	}
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				// Usage went to stderr; --help is a request, not an error.
+				return nil, err
+			}
+			return nil, &usageError{msg: err.Error()}
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if len(args) > 0 && len(rest) < len(args) && args[len(args)-len(rest)-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// formatFlag adds the --format flag that every command has.
+func formatFlag(fs *flag.FlagSet) *string {
+	return fs.String("format", "text", "output `format`: text or json")
+}
+
+func checkFormat(f string) error {
+	if f != "text" && f != "json" {
+		return usagef("unknown format %q: want text or json", f)
+	}
+	return nil
+}
+
+func runVersion(e *env, args []string) error {
+	fs := newFlags(e, "version", "", "Print hitch's version and the Go version that built it.")
+	format := formatFlag(fs)
+	if _, err := e.parse(fs, args); err != nil {
+		return err
+	}
+	if err := checkFormat(*format); err != nil {
+		return err
+	}
+	v, goVersion := "(devel)", ""
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		goVersion = bi.GoVersion
+		if bi.Main.Version != "" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				v += " " + s.Value
+			}
+		}
+	}
+	if *format == "json" {
+		return writeJSON(e.stdout, map[string]string{"version": v, "go": goVersion})
+	}
+	_, err := fmt.Fprintf(e.stdout, "hitch %s (%s)\n", v, goVersion)
+	return err
+}
+
+// isTerminal reports whether w is a terminal, for progress output.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

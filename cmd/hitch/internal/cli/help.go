@@ -1,0 +1,48 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+)
+
+var helpTopics = map[string]string{
+	"exit-codes": `Exit codes, the same for every hitch command:
+
+  0  the answer is yes (everything loads and binds), or the command only
+     reports (inspect) and every input was read
+  1  the answer is no: something will not load or bind
+  2  usage error, or an error that stopped the command
+  3  some inputs could not be read (a malformed ELF file, a directory that
+     cannot be listed); they are named on stderr and the rest was answered
+`,
+}
+
+func runHelp(e *env, args []string) error {
+	fs := newFlags(e, "help", "[command | topic]", "Show help for a command, or for a topic: exit-codes.")
+	pos, err := e.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	switch len(pos) {
+	case 0:
+		printUsage(e.stdout)
+		return nil
+	case 1:
+	default:
+		return usagef("help takes one command or topic")
+	}
+	if text, ok := helpTopics[pos[0]]; ok {
+		_, err := fmt.Fprint(e.stdout, text)
+		return err
+	}
+	for _, c := range commands() {
+		if c.name == pos[0] && c.name != "help" {
+			return c.run(e, []string{"--help"})
+		}
+	}
+	var topics []string
+	for t := range helpTopics {
+		topics = append(topics, t)
+	}
+	return usagef("no command or topic %q (topics: %s)", pos[0], strings.Join(topics, ", "))
+}

@@ -1,0 +1,272 @@
+package cli
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/hitch-hpc/hitch/elffacts"
+	"github.com/hitch-hpc/hitch/elfwalk"
+)
+
+// objectWriter writes the objects of an inspect run as they arrive, so
+// that a tree of any size is printed without holding its facts.
+type objectWriter interface {
+	begin(path string, dir bool) error
+	object(path string, f *elffacts.Facts) error
+	failure(path string, err error) error
+	end(stats elfwalk.Stats) error
+	close(total elfwalk.Stats) error
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// jsonObjects writes one JSON document:
+//
+//	{"schema": 1, "objects": [{"path": ..., "facts": {...}}, ...],
+//	 "errors": [{"path": ..., "error": ...}], "stats": {...}}
+//
+// with one object per line.
+type jsonObjects struct {
+	w      *bufio.Writer
+	n      int
+	errors []jsonError
+}
+
+type jsonObject struct {
+	Path  string          `json:"path"`
+	Facts *elffacts.Facts `json:"facts"`
+}
+
+type jsonError struct {
+	Path  string `json:"path"`
+	Error string `json:"error"`
+}
+
+type jsonStats struct {
+	Files  int   `json:"files"`
+	ELF    int   `json:"elf"`
+	NotELF int   `json:"not_elf"`
+	Failed int   `json:"failed"`
+	Bytes  int64 `json:"bytes"`
+}
+
+func newJSONObjects(w io.Writer) *jsonObjects {
+	j := &jsonObjects{w: bufio.NewWriter(w)}
+	fmt.Fprintf(j.w, "{\"schema\": %d, \"objects\": [", elffacts.SchemaVersion)
+	return j
+}
+
+func (j *jsonObjects) begin(string, bool) error { return nil }
+
+func (j *jsonObjects) object(path string, f *elffacts.Facts) error {
+	b, err := json.Marshal(jsonObject{Path: path, Facts: f})
+	if err != nil {
+		return err
+	}
+	if j.n > 0 {
+		j.w.WriteString(",")
+	}
+	j.n++
+	j.w.WriteString("\n")
+	_, err = j.w.Write(b)
+	return err
+}
+
+func (j *jsonObjects) failure(path string, err error) error {
+	j.errors = append(j.errors, jsonError{Path: path, Error: err.Error()})
+	return nil
+}
+
+func (j *jsonObjects) end(elfwalk.Stats) error { return nil }
+
+func (j *jsonObjects) close(t elfwalk.Stats) error {
+	errs, err := json.Marshal(j.errors)
+	if err != nil {
+		return err
+	}
+	if j.errors == nil {
+		errs = []byte("[]")
+	}
+	stats, err := json.Marshal(jsonStats{Files: t.Files, ELF: t.ELF, NotELF: t.NotELF, Failed: t.Failed, Bytes: t.Bytes})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(j.w, "\n],\n\"errors\": %s,\n\"stats\": %s}\n", errs, stats)
+	return j.w.Flush()
+}
+
+// textObjects prints a file's facts in full and a directory as a table.
+type textObjects struct {
+	w       io.Writer
+	symbols bool
+	dir     bool
+	rows    int
+	blocks  int
+}
+
+const rowFormat = "%-5s %6s %7s %8s  %-11s  %-24s  %s\n"
+
+func (t *textObjects) begin(path string, dir bool) error {
+	t.dir, t.rows = dir, 0
+	if t.blocks > 0 {
+		fmt.Fprintln(t.w)
+	}
+	t.blocks++
+	if dir {
+		_, err := fmt.Fprintf(t.w, rowFormat, "TYPE", "NEEDED", "DEFINED", "REQUIRED", "GLIBC", "SONAME", "PATH")
+		return err
+	}
+	return nil
+}
+
+func (t *textObjects) object(path string, f *elffacts.Facts) error {
+	if t.dir {
+		t.rows++
+		glibc := strings.TrimPrefix(f.MaxNeededVersion("GLIBC_"), "GLIBC_")
+		_, err := fmt.Fprintf(t.w, rowFormat, f.Type, itoa(len(f.Needed)), itoa(len(f.Defined)),
+			itoa(len(f.Required)), dash(glibc), dash(f.Soname), path)
+		return err
+	}
+	return writeFacts(t.w, path, f, t.symbols)
+}
+
+func (t *textObjects) failure(string, error) error { return nil }
+
+func (t *textObjects) end(s elfwalk.Stats) error {
+	if !t.dir {
+		return nil
+	}
+	_, err := fmt.Fprintf(t.w, "%d ELF objects (%s) in %d files; %d not ELF, %d failed\n",
+		s.ELF, mib(s.Bytes), s.Files, s.NotELF, s.Failed)
+	return err
+}
+
+func (t *textObjects) close(elfwalk.Stats) error { return nil }
+
+func itoa(n int) string { return fmt.Sprint(n) }
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
+
+var typeWords = map[string]string{
+	"exec": "executable",
+	"pie":  "position-independent executable",
+	"dyn":  "shared object",
+	"rel":  "relocatable object",
+	"core": "core file",
+}
+
+// writeFacts prints one object's facts as labelled lines.
+func writeFacts(w io.Writer, path string, f *elffacts.Facts, symbols bool) error {
+	bw := bufio.NewWriter(w)
+	line := func(label, format string, args ...any) {
+		fmt.Fprintf(bw, "  %-13s", label)
+		fmt.Fprintf(bw, format, args...)
+		bw.WriteString("\n")
+	}
+	list := func(label string, items []string) {
+		if len(items) > 0 {
+			line(label, "%s", strings.Join(items, " "))
+		}
+	}
+	fmt.Fprintf(bw, "%s\n", path)
+	kind := typeWords[f.Type]
+	if kind == "" {
+		kind = f.Type
+	}
+	if f.IsExecutable() && !f.Dynamic {
+		kind = "statically linked " + kind
+	}
+	line("type", "%s, %s %s-endian %s, OS ABI %s", kind, f.Class, f.ByteOrder, f.Machine, f.OSABI)
+	line("sha256", "%s", f.SHA256)
+	line("size", "%d", f.Size)
+	if f.BuildID != "" {
+		line("build-id", "%s", f.BuildID)
+	}
+	if f.Interp != "" {
+		line("interpreter", "%s", f.Interp)
+	}
+	if f.Soname != "" {
+		line("soname", "%s", f.Soname)
+	}
+	list("needed", f.Needed)
+	if f.RPath != nil {
+		line("rpath", "%s", strings.Join(f.RPath, ":"))
+	}
+	if f.RunPath != nil {
+		line("runpath", "%s", strings.Join(f.RunPath, ":"))
+	}
+	list("flags", f.Flags)
+	list("flags_1", f.Flags1)
+	list("x86 isa", f.X86ISANeeded)
+	list("x86 features", f.X86Features)
+	var defs []string
+	for _, d := range f.VersionDefs {
+		if !d.Base {
+			defs = append(defs, d.Name)
+		}
+	}
+	list("defines", defs)
+	for i, vn := range f.VersionNeeds {
+		var names []string
+		for _, v := range vn.Versions {
+			n := v.Name
+			if v.Weak {
+				n += "(weak)"
+			}
+			names = append(names, n)
+		}
+		label := ""
+		if i == 0 {
+			label = "needs"
+		}
+		line(label, "%s: %s", vn.File, strings.Join(names, " "))
+	}
+	line("symbols", "%d defined, %d required", len(f.Defined), len(f.Required))
+	for _, warn := range f.Warnings {
+		line("warning", "%s", warn)
+	}
+	if symbols {
+		if len(f.Defined) > 0 {
+			bw.WriteString("  defined symbols:\n")
+		}
+		for _, s := range f.Defined {
+			name := s.Name
+			switch {
+			case s.Default():
+				name += "@@" + s.Version
+			case s.Version != "":
+				name += "@" + s.Version
+			}
+			fmt.Fprintf(bw, "    %-6s %-6s %8d  %s\n", s.Type, s.Binding, s.Size, name)
+		}
+		if len(f.Required) > 0 {
+			bw.WriteString("  required symbols:\n")
+		}
+		for _, s := range f.Required {
+			name := s.Name
+			if s.Version != "" {
+				name += "@" + s.Version + " (" + s.From + ")"
+			}
+			bind := "global"
+			if s.Weak {
+				bind = "weak"
+			}
+			fmt.Fprintf(bw, "    %-6s %-6s %8s  %s\n", s.Type, bind, "", name)
+		}
+	}
+	return bw.Flush()
+}
