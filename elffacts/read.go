@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 )
 
 // ErrNotELF is returned by Read for input that does not start with the
@@ -54,12 +55,26 @@ func Read(r io.ReaderAt, size int64) (facts *Facts, err error) {
 	if err := x.run(); err != nil {
 		return nil, truncated(err)
 	}
-	h := sha256.New()
-	if _, err := io.Copy(h, io.NewSectionReader(r, 0, size)); err != nil {
+	sum, err := hash(r, size)
+	if err != nil {
 		return nil, fmt.Errorf("hashing: %w", err)
 	}
-	x.facts.SHA256 = hex.EncodeToString(h.Sum(nil))
+	x.facts.SHA256 = sum
 	return x.facts, nil
+}
+
+// hashBuffers are reused across files: hashing reads every byte of every
+// object, the largest part of a walk's cost.
+var hashBuffers = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+
+func hash(r io.ReaderAt, size int64) (string, error) {
+	h := sha256.New()
+	buf := hashBuffers.Get().(*[]byte)
+	defer hashBuffers.Put(buf)
+	if _, err := io.CopyBuffer(h, io.NewSectionReader(r, 0, size), *buf); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // truncated names the common case of a file that ends too early, which

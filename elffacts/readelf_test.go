@@ -32,7 +32,7 @@ func TestAgainstReadelf(t *testing.T) {
 	}
 	dirs := []string{fixture.ELF(t)}
 	if !testing.Short() {
-		dirs = append(dirs, "/usr/lib/x86_64-linux-gnu")
+		dirs = append(dirs, "/usr/lib/x86_64-linux-gnu", "/usr/bin", "/usr/sbin", "/usr/libexec", "/usr/lib/gcc")
 	}
 	var files []string
 	for _, dir := range dirs {

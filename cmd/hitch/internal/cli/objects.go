@@ -150,6 +150,28 @@ func (t *textObjects) end(s elfwalk.Stats) error {
 
 func (t *textObjects) close(elfwalk.Stats) error { return nil }
 
+// wrap joins words with spaces, breaking lines before width and indenting
+// the continuation lines to the column where the first one started.
+func wrap(words []string, indent, width int) string {
+	var b strings.Builder
+	col := indent
+	for i, w := range words {
+		if i > 0 {
+			if col+1+len(w) > width {
+				b.WriteString("\n")
+				b.WriteString(strings.Repeat(" ", indent))
+				col = indent
+			} else {
+				b.WriteString(" ")
+				col++
+			}
+		}
+		b.WriteString(w)
+		col += len(w)
+	}
+	return b.String()
+}
+
 func itoa(n int) string { return fmt.Sprint(n) }
 
 func dash(s string) string {
@@ -179,7 +201,7 @@ func writeFacts(w io.Writer, path string, f *elffacts.Facts, symbols bool) error
 	}
 	list := func(label string, items []string) {
 		if len(items) > 0 {
-			line(label, "%s", strings.Join(items, " "))
+			line(label, "%s", wrap(items, 15, 100))
 		}
 	}
 	fmt.Fprintf(bw, "%s\n", path)
@@ -233,7 +255,7 @@ func writeFacts(w io.Writer, path string, f *elffacts.Facts, symbols bool) error
 		if i == 0 {
 			label = "needs"
 		}
-		line(label, "%s: %s", vn.File, strings.Join(names, " "))
+		line(label, "%s: %s", vn.File, wrap(names, 17+len(vn.File), 100))
 	}
 	line("symbols", "%d defined, %d required", len(f.Defined), len(f.Required))
 	for _, warn := range f.Warnings {
