@@ -108,10 +108,18 @@ func TestWalkBadInput(t *testing.T) {
 	}
 }
 
-// failingFS fails to list one directory.
+// failingFS fails to list or open one path, as an unreadable directory
+// or file does for a user who is not root.
 type failingFS struct {
 	fstest.MapFS
 	bad string
+}
+
+func (f failingFS) Open(name string) (fs.File, error) {
+	if name == f.bad {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrPermission}
+	}
+	return f.MapFS.Open(name)
 }
 
 func (f failingFS) ReadDir(name string) ([]fs.DirEntry, error) {
@@ -140,6 +148,15 @@ func TestWalkUnreadableDirectory(t *testing.T) {
 	}
 	if stats.Failed != 1 || stats.ELF != 2 {
 		t.Errorf("stats %+v", stats)
+	}
+
+	fsys.bad = "secret/lib.so"
+	got, stats = collect(t, fsys, ".")
+	if diff := cmp.Diff([]string{"a/lib.so", "secret/lib.so !", "z/lib.so"}, paths(got)); diff != "" {
+		t.Errorf("unreadable file (-want +got):\n%s", diff)
+	}
+	if !errors.Is(got[1].Err, fs.ErrPermission) || stats.Failed != 1 || stats.Files != 3 {
+		t.Errorf("unreadable file: error %v, stats %+v", got[1].Err, stats)
 	}
 }
 
