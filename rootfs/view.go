@@ -236,6 +236,15 @@ func (v *View) Resolve(name string) (string, error) {
 	return v.resolve(name, true, false)
 }
 
+// ResolvePrefix resolves name like Resolve, except that from the first
+// component that does not exist on, the rest is kept as written (with "."
+// and ".." applied): the path a tool creating name inside the View would
+// create. Unpacking an image layer uses it so that an entry below a
+// symlinked directory lands where the link points, inside the View.
+func (v *View) ResolvePrefix(name string) (string, error) {
+	return v.resolve(name, true, true)
+}
+
 // resolve walks name one component at a time. With followLast false a
 // final symlink is not followed (lstat semantics); with allowMissing the
 // components from the first missing one on are appended as they are.
