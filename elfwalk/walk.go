@@ -46,6 +46,7 @@ type Stats struct {
 type config struct {
 	workers int
 	window  int
+	skip    map[string]bool
 }
 
 // An Option changes how Walk runs.
@@ -57,6 +58,19 @@ func WithWorkers(n int) Option {
 	return func(c *config) {
 		if n > 0 {
 			c.workers = n
+		}
+	}
+}
+
+// WithSkipDirs leaves out the named directories (slash paths in the
+// walked fs.FS, such as "proc") and everything below them.
+func WithSkipDirs(dirs ...string) Option {
+	return func(c *config) {
+		if c.skip == nil {
+			c.skip = map[string]bool{}
+		}
+		for _, d := range dirs {
+			c.skip[d] = true
 		}
 	}
 }
@@ -121,6 +135,9 @@ func Walk(ctx context.Context, fsys fs.FS, root string, fn func(Object) error, o
 					return fs.SkipDir
 				}
 				return nil
+			}
+			if d.IsDir() && cfg.skip[path] {
+				return fs.SkipDir
 			}
 			if !d.Type().IsRegular() {
 				return nil

@@ -43,6 +43,9 @@ const (
 	KindArchive  = "docker-archive" // a docker save tarball
 	KindRegistry = "registry"       // a registry reference
 	KindSIF      = "sif"            // an Apptainer/Singularity image file
+	// KindFile is what Parse says of an existing file that is no image:
+	// a single program or library, which Open refuses.
+	KindFile = "file"
 )
 
 // Image is an opened image: a View of its flattened file system and its
@@ -103,8 +106,12 @@ func WithRemoteOptions(opts ...remote.Option) Option {
 	return func(o *options) { o.remote = append(o.remote, opts...) }
 }
 
-// CacheDir is hitch's cache: $XDG_CACHE_HOME/hitch, or ~/.cache/hitch.
+// CacheDir is hitch's cache: $HITCH_CACHE_DIR, else $XDG_CACHE_HOME/hitch,
+// else ~/.cache/hitch. On a cluster, point HITCH_CACHE_DIR at scratch.
 func CacheDir() (string, error) {
+	if d := os.Getenv("HITCH_CACHE_DIR"); d != "" {
+		return d, nil
+	}
 	d, err := os.UserCacheDir()
 	if err != nil {
 		return "", err
@@ -115,8 +122,9 @@ func CacheDir() (string, error) {
 // Parse splits a reference into its kind and the rest. Explicit prefixes:
 // dir:, oci:, docker-archive:, sif:, docker:// and host. A bare argument
 // is guessed: an existing directory is an OCI layout when it holds
-// oci-layout, a root filesystem otherwise; a name ending in .sif is SIF,
-// one ending in .tar a docker archive; anything else a registry reference.
+// oci-layout, a root filesystem otherwise; a file ending in .sif is SIF,
+// one ending in .tar a docker archive; a name that starts with / or . is
+// a path (which may not exist); anything else a registry reference.
 func Parse(ref string) (kind, rest string) {
 	for _, k := range []string{KindDir, KindOCI, KindArchive, KindSIF} {
 		if r, ok := strings.CutPrefix(ref, k+":"); ok {
@@ -142,6 +150,11 @@ func Parse(ref string) (kind, rest string) {
 		case strings.HasSuffix(ref, ".tar"):
 			return KindArchive, ref
 		}
+		return KindFile, ref
+	}
+	if strings.HasPrefix(ref, "/") || strings.HasPrefix(ref, ".") {
+		// Written as a path: a missing file, not a registry name.
+		return KindDir, ref
 	}
 	return KindRegistry, ref
 }
@@ -226,6 +239,8 @@ func open(ctx context.Context, kind, rest string, o *options) (*Image, error) {
 		return im, registryError(err)
 	case KindSIF:
 		return openSIF(ctx, rest, o)
+	case KindFile:
+		return nil, fmt.Errorf("%s is a file, not an image or a directory", rest)
 	}
 	return nil, fmt.Errorf("unknown image kind %q", kind)
 }

@@ -255,7 +255,9 @@ func TestParse(t *testing.T) {
 		"ghcr.io/org/app:1":          {image.KindRegistry, "ghcr.io/org/app:1"},
 		"localhost:5000/x:y":         {image.KindRegistry, "localhost:5000/x:y"},
 		"docker.io/library/ubuntu":   {image.KindRegistry, "docker.io/library/ubuntu"},
-		filepath.Join(dir, "nosuch"): {image.KindRegistry, filepath.Join(dir, "nosuch")},
+		filepath.Join(dir, "nosuch"): {image.KindDir, filepath.Join(dir, "nosuch")},
+		"./nosuch":                   {image.KindDir, "./nosuch"},
+		"nosuch":                     {image.KindRegistry, "nosuch"},
 	}
 	for in, want := range tests {
 		k, r := image.Parse(in)

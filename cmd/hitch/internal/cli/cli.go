@@ -153,7 +153,7 @@ func newFlags(e *env, name, synopsis, description string) *flag.FlagSet {
 					head += " " + arg
 				}
 				fmt.Fprintf(w, "%s\n      %s", head, usage)
-				if f.DefValue != "" && f.DefValue != "false" {
+				if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
 					fmt.Fprintf(w, " (default %s)", f.DefValue)
 				}
 				fmt.Fprintln(w)

@@ -5,17 +5,21 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 
 	"github.com/hitch-hpc/hitch/elffacts"
 	"github.com/hitch-hpc/hitch/elfwalk"
+	"github.com/hitch-hpc/hitch/image"
+	"github.com/hitch-hpc/hitch/inspect"
+	"github.com/hitch-hpc/hitch/pkgdb"
 )
 
 // objectWriter writes the objects of an inspect run as they arrive, so
 // that a tree of any size is printed without holding its facts.
 type objectWriter interface {
-	begin(path string, dir bool) error
-	object(path string, f *elffacts.Facts) error
+	begin(in *inspect.Input) error
+	object(o inspect.Object) error
 	failure(path string, err error) error
 	end(stats elfwalk.Stats) error
 	close(total elfwalk.Stats) error
@@ -29,19 +33,36 @@ func writeJSON(w io.Writer, v any) error {
 
 // jsonObjects writes one JSON document:
 //
-//	{"schema": 1, "objects": [{"path": ..., "facts": {...}}, ...],
+//	{"schema": 1, "objects": [{"input": 0, "path": ..., "facts": {...}}, ...],
+//	 "inputs": [{"arg": ..., "kind": ...}, ...],
 //	 "errors": [{"path": ..., "error": ...}], "stats": {...}}
 //
-// with one object per line.
+// with one object per line. Inputs come last because they are known in
+// full only when their objects have been read.
 type jsonObjects struct {
 	w      *bufio.Writer
 	n      int
+	inputs []jsonInput
 	errors []jsonError
 }
 
 type jsonObject struct {
-	Path  string          `json:"path"`
-	Facts *elffacts.Facts `json:"facts"`
+	Input   int             `json:"input"`
+	Path    string          `json:"path"`
+	Package *pkgdb.Package  `json:"package,omitempty"`
+	Facts   *elffacts.Facts `json:"facts"`
+}
+
+type jsonInput struct {
+	Arg            string            `json:"arg"`
+	Kind           string            `json:"kind"`
+	Digest         string            `json:"digest,omitempty"`
+	DiffIDs        []string          `json:"diff_ids,omitempty"`
+	Config         *image.Config     `json:"config,omitempty"`
+	OSRelease      map[string]string `json:"os_release,omitempty"`
+	PackageManager string            `json:"package_manager,omitempty"`
+	Packages       int               `json:"packages,omitempty"`
+	PackagesError  string            `json:"packages_error,omitempty"`
 }
 
 type jsonError struct {
@@ -63,10 +84,23 @@ func newJSONObjects(w io.Writer) *jsonObjects {
 	return j
 }
 
-func (j *jsonObjects) begin(string, bool) error { return nil }
+func (j *jsonObjects) begin(in *inspect.Input) error {
+	ji := jsonInput{
+		Arg: in.Arg, Kind: in.Kind, Digest: in.Digest, DiffIDs: in.DiffIDs,
+		OSRelease: in.OSRelease, PackageManager: in.PackageManager, Packages: in.Packages,
+	}
+	if in.PackagesErr != nil {
+		ji.PackagesError = in.PackagesErr.Error()
+	}
+	if !reflect.ValueOf(in.Config).IsZero() {
+		ji.Config = &in.Config
+	}
+	j.inputs = append(j.inputs, ji)
+	return nil
+}
 
-func (j *jsonObjects) object(path string, f *elffacts.Facts) error {
-	b, err := json.Marshal(jsonObject{Path: path, Facts: f})
+func (j *jsonObjects) object(o inspect.Object) error {
+	b, err := json.Marshal(jsonObject{Input: len(j.inputs) - 1, Path: o.Path, Package: o.Package, Facts: o.Facts})
 	if err != nil {
 		return err
 	}
@@ -98,49 +132,72 @@ func (j *jsonObjects) close(t elfwalk.Stats) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(j.w, "\n],\n\"errors\": %s,\n\"stats\": %s}\n", errs, stats)
+	inputs, err := json.Marshal(j.inputs)
+	if err != nil {
+		return err
+	}
+	if j.inputs == nil {
+		inputs = []byte("[]")
+	}
+	fmt.Fprintf(j.w, "\n],\n\"inputs\": %s,\n\"errors\": %s,\n\"stats\": %s}\n", inputs, errs, stats)
 	return j.w.Flush()
 }
 
-// textObjects prints a file's facts in full and a directory as a table.
+// textObjects prints a file's facts in full and a tree as a table.
 type textObjects struct {
 	w       io.Writer
 	symbols bool
-	dir     bool
-	rows    int
+	tree    bool
 	blocks  int
 }
 
-const rowFormat = "%-5s %6s %7s %8s  %-11s  %-24s  %s\n"
+const rowFormat = "%-5s %6s %7s %8s  %-7s %-24s %-22s %s\n"
 
-func (t *textObjects) begin(path string, dir bool) error {
-	t.dir, t.rows = dir, 0
+func (t *textObjects) begin(in *inspect.Input) error {
+	t.tree = in.Tree
 	if t.blocks > 0 {
 		fmt.Fprintln(t.w)
 	}
 	t.blocks++
-	if dir {
-		_, err := fmt.Fprintf(t.w, rowFormat, "TYPE", "NEEDED", "DEFINED", "REQUIRED", "GLIBC", "SONAME", "PATH")
-		return err
+	if !in.Tree {
+		return nil
 	}
-	return nil
+	if in.Kind != image.KindDir {
+		what := in.Kind
+		if in.Digest != "" {
+			what += " " + in.Digest
+		}
+		if in.Cached {
+			what += ", from the cache"
+		}
+		fmt.Fprintf(t.w, "image  %s (%s)\n", in.Arg, what)
+	}
+	if d := in.Describe(); d != "" {
+		fmt.Fprintf(t.w, "system %s\n", d)
+	}
+	_, err := fmt.Fprintf(t.w, rowFormat, "TYPE", "NEEDED", "DEFINED", "REQUIRED", "GLIBC", "SONAME", "PACKAGE", "PATH")
+	return err
 }
 
-func (t *textObjects) object(path string, f *elffacts.Facts) error {
-	if t.dir {
-		t.rows++
-		glibc := strings.TrimPrefix(f.MaxNeededVersion("GLIBC_"), "GLIBC_")
-		_, err := fmt.Fprintf(t.w, rowFormat, f.Type, itoa(len(f.Needed)), itoa(len(f.Defined)),
-			itoa(len(f.Required)), dash(glibc), dash(f.Soname), path)
-		return err
+func (t *textObjects) object(o inspect.Object) error {
+	f := o.Facts
+	if !t.tree {
+		return writeFacts(t.w, o.Path, f, t.symbols)
 	}
-	return writeFacts(t.w, path, f, t.symbols)
+	glibc := strings.TrimPrefix(f.MaxNeededVersion("GLIBC_"), "GLIBC_")
+	pkg := ""
+	if o.Package != nil {
+		pkg = o.Package.Name
+	}
+	_, err := fmt.Fprintf(t.w, rowFormat, f.Type, itoa(len(f.Needed)), itoa(len(f.Defined)),
+		itoa(len(f.Required)), dash(glibc), dash(f.Soname), dash(pkg), o.Path)
+	return err
 }
 
 func (t *textObjects) failure(string, error) error { return nil }
 
 func (t *textObjects) end(s elfwalk.Stats) error {
-	if !t.dir {
+	if !t.tree {
 		return nil
 	}
 	_, err := fmt.Fprintf(t.w, "%d ELF objects (%s) in %d files; %d not ELF, %d failed\n",
@@ -149,28 +206,6 @@ func (t *textObjects) end(s elfwalk.Stats) error {
 }
 
 func (t *textObjects) close(elfwalk.Stats) error { return nil }
-
-// wrap joins words with spaces, breaking lines before width and indenting
-// the continuation lines to the column where the first one started.
-func wrap(words []string, indent, width int) string {
-	var b strings.Builder
-	col := indent
-	for i, w := range words {
-		if i > 0 {
-			if col+1+len(w) > width {
-				b.WriteString("\n")
-				b.WriteString(strings.Repeat(" ", indent))
-				col = indent
-			} else {
-				b.WriteString(" ")
-				col++
-			}
-		}
-		b.WriteString(w)
-		col += len(w)
-	}
-	return b.String()
-}
 
 func itoa(n int) string { return fmt.Sprint(n) }
 
@@ -291,4 +326,26 @@ func writeFacts(w io.Writer, path string, f *elffacts.Facts, symbols bool) error
 		}
 	}
 	return bw.Flush()
+}
+
+// wrap joins words with spaces, breaking lines before width and indenting
+// the continuation lines to the column where the first one started.
+func wrap(words []string, indent, width int) string {
+	var b strings.Builder
+	col := indent
+	for i, w := range words {
+		if i > 0 {
+			if col+1+len(w) > width {
+				b.WriteString("\n")
+				b.WriteString(strings.Repeat(" ", indent))
+				col = indent
+			} else {
+				b.WriteString(" ")
+				col++
+			}
+		}
+		b.WriteString(w)
+		col += len(w)
+	}
+	return b.String()
 }

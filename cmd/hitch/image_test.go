@@ -1,0 +1,109 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/hitch-hpc/hitch/cmd/hitch/internal/cli"
+	"github.com/hitch-hpc/hitch/internal/fixture"
+)
+
+// smallImage is a tiny Debian-like image: os-release, a dpkg database
+// owning one library, and a program that is in no package.
+func smallImage(t *testing.T) string {
+	t.Helper()
+	elf := fixture.ELF(t)
+	src := t.TempDir()
+	files := map[string]string{
+		"etc/os-release":                 "PRETTY_NAME=\"Test Linux 1 (hitch)\"\nID=testlinux\nVERSION_ID=1\n",
+		"var/lib/dpkg/status":            "Package: libver1\nStatus: install ok installed\nVersion: 1.0-1\nArchitecture: amd64\n\n",
+		"var/lib/dpkg/info/libver1.list": "/.\n/lib\n/lib/libver.so.1\n",
+	}
+	for name, body := range files {
+		p := filepath.Join(src, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// usrmerge: dpkg lists /lib/libver.so.1, the file is in /usr/lib.
+	os.MkdirAll(filepath.Join(src, "usr/lib"), 0o755)
+	os.MkdirAll(filepath.Join(src, "usr/bin"), 0o755)
+	os.Symlink("usr/lib", filepath.Join(src, "lib"))
+	for from, to := range map[string]string{"lib/libver.so.1": "usr/lib/libver.so.1", "bin/app_runpath": "usr/bin/app"} {
+		b, err := os.ReadFile(filepath.Join(elf, from))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(src, to), b, 0o755)
+	}
+	return fixture.OCILayout(t, src)
+}
+
+func TestInspectImage(t *testing.T) {
+	t.Setenv("HITCH_CACHE_DIR", t.TempDir())
+	oci := smallImage(t)
+	var out, errOut bytes.Buffer
+	if code := cli.Main(t.Context(), []string{"inspect", oci}, &out, &errOut); code != cli.ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	for _, want := range []string{
+		"image  " + oci + " (oci sha256:",
+		"system Test Linux 1 (hitch); dpkg, 1 packages",
+		"libver.so.1              libver1                /usr/lib/libver.so.1",
+		"-                      /usr/bin/app",
+		"2 ELF objects",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	// Opened again: from the cache.
+	out.Reset()
+	if code := cli.Main(t.Context(), []string{"inspect", "oci:" + oci}, &out, &errOut); code != cli.ExitOK || !strings.Contains(out.String(), ", from the cache)") {
+		t.Errorf("second open: exit %d:\n%s", code, out.String())
+	}
+
+	out.Reset()
+	if code := cli.Main(t.Context(), []string{"inspect", "--format", "json", oci}, &out, &errOut); code != cli.ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	var doc struct {
+		Objects []struct {
+			Path    string
+			Package *struct{ Name, Version string }
+		}
+		Inputs []struct {
+			Kind           string
+			PackageManager string `json:"package_manager"`
+			Config         struct{ Env []string }
+		}
+	}
+	raw := append([]byte(nil), out.Bytes()...)
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Objects) != 2 || doc.Objects[1].Package == nil || doc.Objects[1].Package.Name != "libver1" || doc.Objects[0].Package != nil {
+		t.Errorf("objects: %+v", doc.Objects)
+	}
+	if len(doc.Inputs) != 1 || doc.Inputs[0].Kind != "oci" || doc.Inputs[0].PackageManager != "dpkg" || len(doc.Inputs[0].Config.Env) != 2 {
+		t.Errorf("inputs: %+v", doc.Inputs)
+	}
+	sch, err := jsonschema.NewCompiler().Compile(filepath.Join(fixture.RepoRoot(), "docs", "facts.schema.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sch.Validate(v); err != nil {
+		t.Errorf("image output does not follow the schema: %v", err)
+	}
+}
