@@ -18,12 +18,14 @@ import (
 
 	"github.com/hitch-hpc/hitch/elfwalk"
 	"github.com/hitch-hpc/hitch/internal/fixture"
+	"github.com/hitch-hpc/hitch/pkgdb"
 )
 
 // TestDebianFormatsAgree opens the real bookworm root filesystem as a
 // directory, an OCI layout, a docker archive, a SIF and from a registry on
 // loopback, each into an empty cache: every format must give the same
-// tree (names, types, sizes, link targets) and the same ELF objects.
+// tree (names, types, sizes, link targets) and the same ELF objects,
+// attributed to the same packages.
 func TestDebianFormatsAgree(t *testing.T) {
 	if testing.Short() {
 		t.Skip("unpacks a Debian rootfs five times")
@@ -63,7 +65,7 @@ func TestDebianFormatsAgree(t *testing.T) {
 }
 
 // summary lists every entry of a View (path, kind, size or link target)
-// and the SHA-256 of each ELF object. Device nodes and the test data
+// and the SHA-256 and owning package of each ELF object. Device nodes and the test data
 // stamp are left out: images never carry them.
 func summary(t *testing.T, v fs.FS) (tree []string, elfs map[string]string) {
 	t.Helper()
@@ -95,13 +97,21 @@ func summary(t *testing.T, v fs.FS) (tree []string, elfs map[string]string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	db, err := pkgdb.Read(v)
+	if err != nil {
+		t.Fatal(err)
+	}
 	elfs = map[string]string{}
 	_, err = elfwalk.Walk(t.Context(), v, ".", func(o elfwalk.Object) error {
 		if o.Err != nil {
 			t.Errorf("%s: %v", o.Path, o.Err)
 			return nil
 		}
-		elfs[o.Path] = o.Facts.SHA256
+		owner := "-"
+		if p := db.OwnerOf("/" + o.Path); p != nil {
+			owner = p.String()
+		}
+		elfs[o.Path] = o.Facts.SHA256 + " " + owner
 		return nil
 	})
 	if err != nil {
