@@ -12,35 +12,15 @@ import (
 	"github.com/sylabs/sif/v2/pkg/sif"
 
 	"github.com/hitch-hpc/hitch/image"
+	"github.com/hitch-hpc/hitch/internal/fixture"
 )
 
-// makeSIF builds a SIF from a directory the way Apptainer does: a
-// squashfs made by mksquashfs, as the primary system partition.
 func makeSIF(t *testing.T, dir, out string, mksquashfsArgs ...string) {
 	t.Helper()
 	if _, err := exec.LookPath("mksquashfs"); err != nil {
 		t.Skip("mksquashfs (squashfs-tools) not installed")
 	}
-	sq := out + ".squashfs"
-	args := append([]string{dir, sq, "-noappend", "-quiet", "-no-progress"}, mksquashfsArgs...)
-	if b, err := exec.Command("mksquashfs", args...).CombinedOutput(); err != nil {
-		t.Fatalf("mksquashfs: %v\n%s", err, b)
-	}
-	defer os.Remove(sq)
-	f, err := os.Open(sq)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	di, err := sif.NewDescriptorInput(sif.DataPartition, f, sif.OptPartitionMetadata(sif.FsSquash, sif.PartPrimSys, "amd64"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fi, err := sif.CreateContainerAtPath(out, sif.OptCreateWithDescriptors(di))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := fi.UnloadContainer(); err != nil {
+	if err := fixture.MakeSIF(dir, out, mksquashfsArgs...); err != nil {
 		t.Fatal(err)
 	}
 }
