@@ -1,8 +1,8 @@
 // Package pkgdb reads what a root filesystem says about itself: its
 // os-release, and its package manager's database of installed packages
-// and the files they own (dpkg and apk; rpm is recognised but not read
-// yet), so that every ELF object can be traced to the package it came
-// from.
+// and the files they own (dpkg, apk, and rpm's sqlite, ndb and Berkeley DB
+// databases through github.com/anchore/go-rpmdb), so that every ELF
+// object can be traced to the package it came from.
 //
 // Everything is read from an fs.FS, normally a rootfs.View; paths are
 // compared after resolving their directories in that View, so a file that
@@ -71,7 +71,7 @@ func Read(fsys fs.FS) (*DB, error) {
 	case exists(fsys, "lib/apk/db/installed"):
 		return readApk(fsys, r)
 	case exists(fsys, "var/lib/rpm") || exists(fsys, "usr/lib/sysimage/rpm"):
-		return &DB{Manager: "rpm"}, fmt.Errorf("rpm: %w", ErrUnsupported)
+		return readRpm(fsys, r)
 	}
 	return &DB{}, nil
 }
