@@ -304,15 +304,18 @@ func pick(idx v1.ImageIndex, tag string, platform v1.Platform) (v1.Image, error)
 		return idx.Image(cands[0].Digest)
 	}
 	var names []string
+	var childErr error
 	for _, d := range cands {
 		if d.MediaType.IsIndex() {
 			child, err := idx.ImageIndex(d.Digest)
 			if err != nil {
 				return nil, err
 			}
-			if img, err := pick(child, "", platform); err == nil {
+			img, err := pick(child, "", platform)
+			if err == nil {
 				return img, nil
 			}
+			childErr = err
 			continue
 		}
 		if d.Platform != nil && d.Platform.Satisfies(platform) {
@@ -321,6 +324,9 @@ func pick(idx v1.ImageIndex, tag string, platform v1.Platform) (v1.Image, error)
 		if d.Platform != nil {
 			names = append(names, d.Platform.String())
 		}
+	}
+	if len(names) == 0 && childErr != nil {
+		return nil, childErr
 	}
 	return nil, fmt.Errorf("no image for platform %s (have %s)", platform.String(), strings.Join(names, ", "))
 }

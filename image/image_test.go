@@ -418,6 +418,29 @@ func TestMultiPlatform(t *testing.T) {
 	if _, err := image.Open(t.Context(), ref, image.WithCacheDir(cache), image.WithPlatform(v1.Platform{OS: "linux", Architecture: "riscv64"})); err == nil {
 		t.Error("opened a platform the index does not have")
 	}
+
+	// The same index in an OCI layout, under a tag.
+	oci := filepath.Join(t.TempDir(), "oci")
+	p, err := layout.Write(oci, empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.AppendIndex(idx, layout.WithAnnotations(map[string]string{"org.opencontainers.image.ref.name": "multi"})); err != nil {
+		t.Fatal(err)
+	}
+	for _, arch := range []string{"amd64", "arm64"} {
+		im := openImage(t, "oci:"+oci+":multi", cache, image.WithPlatform(v1.Platform{OS: "linux", Architecture: arch}))
+		if got := listing(t, im.View); !cmp.Equal(got, []string{"arch = " + arch}) {
+			t.Errorf("layout %s: got %v", arch, got)
+		}
+	}
+	_, err = image.Open(t.Context(), "oci:"+oci+":multi", image.WithCacheDir(cache), image.WithPlatform(v1.Platform{OS: "linux", Architecture: "riscv64"}))
+	if err == nil || !strings.Contains(err.Error(), "no image for platform linux/riscv64 (have linux/amd64, linux/arm64)") {
+		t.Errorf("layout, missing platform: %v", err)
+	}
+	if _, err := image.Open(t.Context(), "oci:"+oci+":nosuch", image.WithCacheDir(cache)); err == nil || !strings.Contains(err.Error(), `no image tagged "nosuch"`) {
+		t.Errorf("layout, missing tag: %v", err)
+	}
 }
 
 func TestRegistryErrors(t *testing.T) {
