@@ -5,10 +5,13 @@ import (
 	"bytes"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
+	"github.com/hitch-hpc/hitch/internal/fixture"
 )
 
 // FuzzUnpackLayer feeds arbitrary bytes to the layer unpacker as an
@@ -64,10 +67,24 @@ func FuzzUnpackLayer(f *testing.F) {
 	})
 }
 
-// FuzzOpenSIF feeds arbitrary bytes to the SIF opener as a file.
+// FuzzOpenSIF feeds arbitrary bytes to the SIF opener as a file, seeded
+// with a real small SIF when mksquashfs is installed.
 func FuzzOpenSIF(f *testing.F) {
 	f.Add([]byte("#!/usr/bin/env run-singularity\n"))
 	f.Add(append([]byte("hsqs"), make([]byte, 200)...))
+	if _, err := exec.LookPath("mksquashfs"); err == nil {
+		src := f.TempDir()
+		os.MkdirAll(filepath.Join(src, "usr/lib"), 0o755)
+		os.WriteFile(filepath.Join(src, "usr/lib/libx.so.1"), []byte("\x7fELF not really"), 0o644)
+		os.Symlink("usr/lib", filepath.Join(src, "lib"))
+		out := filepath.Join(f.TempDir(), "seed.sif")
+		if err := fixture.MakeSIF(src, out, "-comp", "gzip"); err != nil {
+			f.Fatal(err)
+		}
+		if b, err := os.ReadFile(out); err == nil {
+			f.Add(b)
+		}
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		base := t.TempDir()
 		file := filepath.Join(base, "x.sif")
