@@ -37,6 +37,9 @@ func openSIF(ctx context.Context, file string, o *options) (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkSIFHeader(f, st.Size()); err != nil {
+		return nil, err
+	}
 	fi, err := sif.LoadContainer(f, sif.OptLoadWithFlag(os.O_RDONLY), sif.OptLoadWithCloseOnUnload(false))
 	if err != nil {
 		return nil, fmt.Errorf("reading SIF header: %w", err)
@@ -84,6 +87,37 @@ func openSIF(ctx context.Context, file string, o *options) (*Image, error) {
 		im.Config.Platform = "linux/" + arch
 	}
 	return im, nil
+}
+
+// SIF global header fields (sylabs/sif pkg/sif/sif.go, header): all
+// little-endian int64 after 64 bytes of launch script, magic, version,
+// arch and UUID. A descriptor is 585 bytes.
+const (
+	sifHeaderLen       = 128
+	sifDescriptorsOff  = 88 // DescriptorsTotal, DescriptorsOffset, DescriptorsSize
+	sifDescriptorBytes = 585
+)
+
+// checkSIFHeader refuses a header whose descriptor table cannot fit in the
+// file before the SIF library allocates it: sif.LoadContainer sizes that
+// allocation from the header alone, so a hostile count exhausts memory
+// (found by FuzzOpenSIF).
+func checkSIFHeader(r io.ReaderAt, size int64) error {
+	var h [sifHeaderLen]byte
+	if _, err := r.ReadAt(h[:], 0); err != nil {
+		return fmt.Errorf("reading SIF header: %w", err)
+	}
+	if string(h[32:41]) != "SIF_MAGIC" {
+		return fmt.Errorf("reading SIF header: not a SIF file (no SIF_MAGIC)")
+	}
+	le := binary.LittleEndian
+	total := int64(le.Uint64(h[sifDescriptorsOff:]))
+	off := int64(le.Uint64(h[sifDescriptorsOff+8:]))
+	dsize := int64(le.Uint64(h[sifDescriptorsOff+16:]))
+	if total < 0 || off < sifHeaderLen || dsize < 0 || off > size || dsize > size-off || total > dsize/sifDescriptorBytes {
+		return fmt.Errorf("reading SIF header: descriptor table of %d entries, %d bytes at offset %d does not fit a file of %d bytes", total, dsize, off, size)
+	}
+	return nil
 }
 
 // checkSquashfs names the compressions that the squashfs reader cannot
