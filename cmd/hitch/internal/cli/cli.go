@@ -58,7 +58,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"inspect", "show the ABI facts of ELF files, directories and root filesystems", runInspect},
+		{"inspect", "show the ABI facts of ELF files, directories, root filesystems and images", runInspect},
 		{"help", "show help for a command or a topic", runHelp},
 		{"version", "print hitch's version", runVersion},
 	}
