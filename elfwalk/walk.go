@@ -108,7 +108,9 @@ func Walk(ctx context.Context, fsys fs.FS, root string, fn func(Object) error, o
 	results := make(chan result)
 
 	var walkErr error
+	walkDone := make(chan struct{})
 	go func() {
+		defer close(walkDone)
 		defer close(jobs)
 		seq := 0
 		send := func(j job) bool {
@@ -203,6 +205,10 @@ func Walk(ctx context.Context, fsys fs.FS, root string, fn func(Object) error, o
 			}
 		}
 	}
+	// Workers stop early on cancellation without draining the jobs, so
+	// the walk may still be running: wait for it (it stops on the same
+	// cancellation) before reading walkErr.
+	<-walkDone
 	switch {
 	case fnErr != nil:
 		return stats, fnErr
