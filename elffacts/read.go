@@ -30,11 +30,25 @@ func HasMagic(r io.ReaderAt) (bool, error) {
 	return string(b[:]) == elf.ELFMAG, nil
 }
 
+// Option changes how Read reads.
+type Option func(*options)
+
+type options struct{ noHash bool }
+
+// WithoutHash leaves SHA256 empty. Hashing reads every byte and is most of
+// Read's cost; a caller that only needs the facts for one run (the loader
+// emulation) skips it.
+func WithoutHash() Option { return func(o *options) { o.noHash = true } }
+
 // Read returns the facts of the ELF object in r, which holds size bytes.
 //
 // Malformed input gives an error, never a panic: debug/elf can panic on
 // hostile files, and Read turns that into an error at this boundary.
-func Read(r io.ReaderAt, size int64) (facts *Facts, err error) {
+func Read(r io.ReaderAt, size int64, opts ...Option) (facts *Facts, err error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			facts, err = nil, fmt.Errorf("malformed ELF: parser failed: %v", p)
@@ -54,6 +68,9 @@ func Read(r io.ReaderAt, size int64) (facts *Facts, err error) {
 	x := &extractor{f: f, facts: &Facts{Schema: SchemaVersion, Size: size}}
 	if err := x.run(); err != nil {
 		return nil, truncated(err)
+	}
+	if o.noHash {
+		return x.facts, nil
 	}
 	sum, err := hash(r, size)
 	if err != nil {

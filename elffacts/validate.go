@@ -22,7 +22,7 @@ func Validate(f *Facts) error {
 	if f.Schema != SchemaVersion {
 		bad("schema %d, want %d", f.Schema, SchemaVersion)
 	}
-	if len(f.SHA256) != 64 || !isHex(f.SHA256) {
+	if f.SHA256 != "" && (len(f.SHA256) != 64 || !isHex(f.SHA256)) {
 		bad("sha256 %q is not 64 hex digits", f.SHA256)
 	}
 	if f.Size <= 0 {

@@ -1,0 +1,26 @@
+package loader
+
+// Ldd returns the load list in ldd's layout, one line per object after
+// the program: "\tNAME => PATH", "\tNAME => not found", or "\tPATH" when
+// the object was asked for by the path it was opened by (the loader
+// itself). The addresses ldd prints and the kernel's vDSO, which no file
+// holds, are left out. An object that loads nothing else is "statically
+// linked", as the loader says (rtld.c) even of a shared library.
+func (g *Graph) Ldd() []string {
+	if len(g.Objects) == 1 {
+		return []string{"\tstatically linked"}
+	}
+	var lines []string
+	for _, o := range g.Objects {
+		switch {
+		case o.Rule == RuleMain:
+		case !o.Found():
+			lines = append(lines, "\t"+o.Name+" => not found")
+		case o.Name == o.Path:
+			lines = append(lines, "\t"+o.Path)
+		default:
+			lines = append(lines, "\t"+o.Name+" => "+o.Path)
+		}
+	}
+	return lines
+}

@@ -1,0 +1,187 @@
+package loader_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/hitch-hpc/hitch/elffacts"
+	"github.com/hitch-hpc/hitch/internal/fixture"
+	"github.com/hitch-hpc/hitch/loader"
+	"github.com/hitch-hpc/hitch/rootfs"
+)
+
+// realList runs the root's own loader in trace mode on file, inside a
+// chroot, and returns its listing without addresses and without the vDSO
+// line, and what it printed on stderr.
+func realList(t testing.TB, root, interp, file string, env ...string) (lines []string, stderr string) {
+	t.Helper()
+	cmd := exec.Command("chroot", root, interp, "--list", file)
+	cmd.Env = append([]string{"PATH=/usr/bin:/bin"}, env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	_ = cmd.Run() // the exit code lies (see the issue); the text is what counts
+	return normalize(out.String()), errb.String()
+}
+
+var address = regexp.MustCompile(` \(0x[0-9a-f]+\)$`)
+
+func normalize(out string) []string {
+	var lines []string
+	for _, l := range strings.Split(out, "\n") {
+		if l == "" || strings.HasPrefix(l, "\tlinux-vdso.so.") {
+			continue
+		}
+		lines = append(lines, address.ReplaceAllString(l, ""))
+	}
+	return lines
+}
+
+// hostHWCaps asks the host's loader which glibc-hwcaps subdirectories this
+// CPU uses (ld.so --help, glibc 2.33+).
+func hostHWCaps(t testing.TB) []string {
+	t.Helper()
+	out, err := exec.Command("/lib64/ld-linux-x86-64.so.2", "--help").Output()
+	if err != nil {
+		t.Skipf("ld.so --help: %v", err)
+	}
+	var levels []string
+	for _, l := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && strings.HasPrefix(f[0], "x86-64-v") && strings.Contains(l, "(supported") {
+			levels = append(levels, f[0])
+		}
+	}
+	return levels
+}
+
+func TestHostLevel(t *testing.T) {
+	level, err := loader.HostLevel()
+	if err != nil {
+		t.Skip(err)
+	}
+	got, err := loader.HWCapsFor(level)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(hostHWCaps(t), got); diff != "" {
+		t.Errorf("HostLevel %s disagrees with ld.so --help (-loader +hitch):\n%s", level, diff)
+	}
+}
+
+// dynamicObjects lists every regular ELF file of the root that the
+// x86-64 loader can list: dynamic, ELF64, x86-64.
+func dynamicObjects(t testing.TB, root string) []string {
+	t.Helper()
+	var files []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel := strings.TrimPrefix(p, root)
+		if d.IsDir() && (rel == "/proc" || rel == "/sys" || rel == "/dev") {
+			return fs.SkipDir
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if ok, _ := elffacts.HasMagic(f); !ok {
+			return nil
+		}
+		fi, _ := f.Stat()
+		facts, err := elffacts.Read(f, fi.Size(), elffacts.WithoutHash())
+		if err != nil || !facts.Dynamic || facts.Class != "ELF64" || facts.Machine != "x86_64" {
+			return nil
+		}
+		files = append(files, rel)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(files)
+	return files
+}
+
+// TestAgreesWithLoaderOnDebian is the acceptance test: for every dynamic
+// x86-64 ELF file of each Debian root filesystem, hitch's load list is
+// the real loader's, line for line.
+func TestAgreesWithLoaderOnDebian(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs chroot (root)")
+	}
+	hw := hostHWCaps(t)
+	for _, suite := range []string{"bullseye", "bookworm", "trixie"} {
+		t.Run(suite, func(t *testing.T) {
+			root := fixture.Rootfs(t, suite)
+			files := dynamicObjects(t, root)
+			v, err := rootfs.Dir(root)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer v.Close()
+			l := loader.New(v, loader.WithHWCaps(hw))
+			type result struct {
+				file       string
+				want, got  []string
+				stderr     string
+				hitchError string
+			}
+			results := make([]result, len(files))
+			var wg sync.WaitGroup
+			sem := make(chan struct{}, runtime.NumCPU()*2)
+			for i, f := range files {
+				wg.Add(1)
+				sem <- struct{}{}
+				go func() {
+					defer wg.Done()
+					defer func() { <-sem }()
+					r := result{file: f}
+					r.want, r.stderr = realList(t, root, "/lib64/ld-linux-x86-64.so.2", f)
+					g, err := l.Load(context.Background(), f)
+					if err != nil {
+						r.hitchError = err.Error()
+					} else {
+						r.got = g.Ldd()
+						if g.Error != "" {
+							r.hitchError = g.Error
+						}
+					}
+					results[i] = r
+				}()
+			}
+			wg.Wait()
+			bad := 0
+			for _, r := range results {
+				if cmp.Equal(r.want, r.got) && (r.stderr == "") == (r.hitchError == "") {
+					continue
+				}
+				bad++
+				if bad <= 15 {
+					t.Errorf("%s: (-loader +hitch):\n%s\nloader stderr: %s\nhitch error: %s", r.file, cmp.Diff(r.want, r.got), r.stderr, r.hitchError)
+				}
+			}
+			t.Logf("%s: %d files, %d disagree", suite, len(files), bad)
+			if len(files) < 500 {
+				t.Errorf("only %d dynamic files; is the root filesystem complete?", len(files))
+			}
+		})
+	}
+}
+
+var _ = fmt.Sprint
