@@ -308,7 +308,15 @@ type Want struct {
 	// first, e.g. ["x86-64-v4", "x86-64-v3", "x86-64-v2"]. Entries from
 	// other subdirectories are not used.
 	HWCaps []string
+	// LegacyHWCaps are the legacy hwcap bits the loader accepts in an
+	// entry (glibc 2.36 and older: its hwcap word under its mask; on
+	// x86-64 the "x86_64" bit, which ldconfig gives everything in a
+	// directory named x86_64). Entries with other bits are skipped.
+	LegacyHWCaps uint64
 }
+
+// HWCapX8664 is the legacy "x86_64" hwcap bit (HWCAP_X86_64).
+const HWCapX8664 = 1 << 1
 
 // WantFor returns what glibc's loader for the given ELF class and machine
 // (as elffacts names them) accepts, and false for machines hitch does not
@@ -359,8 +367,8 @@ const legacyTLS = uint64(1) << 63
 // ordinary entry whose flags the loader accepts. A cache that is not
 // sorted misleads the loader's search, and Lookup's too, in the same way.
 //
-// Entries with legacy hwcap bits (tls/haswell/… subdirectories of glibc
-// 2.36 and older) are not used; glibc 2.37 dropped them.
+// Entries with legacy hwcap bits (tls/x86_64/haswell/… subdirectories)
+// are used only when Want.LegacyHWCaps has their bits.
 func (c *Cache) Lookup(name string, w Want) (string, bool) {
 	es := c.Entries
 	left, right := 0, len(es)-1
@@ -400,7 +408,7 @@ func (c *Cache) Lookup(name string, w Want) (string, bool) {
 			if best != "" && c.Format != FormatOld {
 				break
 			}
-			if e.HWCap&^legacyTLS != 0 {
+			if e.HWCap&^(legacyTLS|w.LegacyHWCaps) != 0 {
 				continue
 			}
 			best = e.Path

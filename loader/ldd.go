@@ -6,7 +6,11 @@ package loader
 // itself). The addresses ldd prints and the kernel's vDSO, which no file
 // holds, are left out. An object that loads nothing else is "statically
 // linked", as the loader says (rtld.c) even of a shared library.
+// A loader that fails prints no list, and neither does Ldd.
 func (g *Graph) Ldd() []string {
+	if g.Error != "" {
+		return nil
+	}
 	if len(g.Objects) == 1 {
 		return []string{"\tstatically linked"}
 	}

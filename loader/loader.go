@@ -26,6 +26,7 @@ import (
 	"sync"
 
 	"github.com/hitch-hpc/hitch/elffacts"
+	"github.com/hitch-hpc/hitch/ldcache"
 	"github.com/hitch-hpc/hitch/rootfs"
 )
 
@@ -286,7 +287,10 @@ func (l *Loader) Load(ctx context.Context, p string) (*Graph, error) {
 		g.GlibcVersion = fmt.Sprintf("2.%d", sys.version-2000)
 	}
 	g.Warnings = append(g.Warnings, sys.warnings...)
-	s := &state{l: l, sys: sys, g: g, subdirs: sys.hwcapsSubdirs(l.hwcaps)}
+	s := &state{l: l, sys: sys, g: g, subdirs: sys.hwcapsSubdirs(l.hwcaps), want: sys.want}
+	if sys.version == 0 || sys.version >= 2033 {
+		s.want.HWCaps = l.hwcaps
+	}
 	s.run(ctx, p, file, facts)
 	return g, nil
 }
@@ -297,6 +301,7 @@ type state struct {
 	sys     *system
 	g       *Graph
 	subdirs []string
+	want    ldcache.Want // which cache entries this loader and CPU use
 	main    *Object
 	rtld    *Object
 	queue   []*Object // the search list: load order
@@ -346,10 +351,11 @@ func (s *state) run(ctx context.Context, p, file string, facts *elffacts.Facts) 
 			}
 		}
 	}
-	for i, o := range s.queue {
+	s.g.Objects = s.listOrder()
+	for i, o := range s.g.Objects {
 		o.index = i
 	}
-	for _, o := range s.queue {
+	for _, o := range s.g.Objects {
 		if o.loader != nil && o.Rule != RuleInterp {
 			o.NeededBy = o.loader.index
 		}
@@ -357,7 +363,36 @@ func (s *state) run(ctx context.Context, p, file string, facts *elffacts.Facts) 
 			o.Needed = append(o.Needed, d.index)
 		}
 	}
-	s.g.Objects = s.queue
+}
+
+// listOrder is the order the loader lists objects in: the order they were
+// mapped, names not found included, with the loader itself moved to just
+// after the object before it in the search list, which leaves out the
+// names not found (rtld.c, dl-deps.c).
+func (s *state) listOrder() []*Object {
+	at := -1
+	var prev *Object
+	for _, o := range s.queue {
+		if o == s.rtld {
+			break
+		}
+		if o.Found() {
+			prev = o
+		}
+	}
+	var list []*Object
+	for i, o := range s.queue {
+		if o == s.rtld {
+			continue
+		}
+		list = append(list, o)
+		if o == prev && s.rtld != nil && s.queued(s.rtld) {
+			at = i
+			list = append(list, s.rtld)
+		}
+	}
+	_ = at
+	return list
 }
 
 func (s *state) queued(o *Object) bool {
@@ -508,7 +543,7 @@ func (s *state) search(name string, by *Object) (*Object, error) {
 	}
 	nodeflib := contains(by.Facts.Flags1, "NODEFLIB")
 	if s.sys.cache != nil {
-		if p, ok := s.sys.cache.Lookup(name, s.sys.want); ok && !(nodeflib && s.sys.inSystemDir(p)) {
+		if p, ok := s.sys.cache.Lookup(name, s.want); ok && !(nodeflib && s.sys.inSystemDir(p)) {
 			if r, err := s.candidate(p, name, RuleCache, ""); r != nil || err != nil {
 				return r, err
 			}
@@ -653,10 +688,16 @@ func (s *state) candidate(p, name string, rule Rule, dir string) (*Object, error
 		return nil, nil
 	case errors.Is(err, errIsDir):
 		return nil, &fatalError{p + ": cannot read file data: Is a directory"}
-	case errors.Is(err, elffacts.ErrNotELF):
-		return nil, &fatalError{p + ": invalid ELF header"}
 	case err != nil:
-		return nil, &fatalError{fmt.Sprintf("%s: file too short or malformed: %v", p, err)}
+		// open_verify reads the header first: a short file, then
+		// a wrong magic number, are what it says.
+		if fi, serr := s.l.view.Stat(strings.TrimPrefix(file, "/")); serr == nil && fi.Size() < ehdrSize(s.main.Facts.Class) {
+			return nil, &fatalError{p + ": file too short"}
+		}
+		if errors.Is(err, elffacts.ErrNotELF) {
+			return nil, &fatalError{p + ": invalid ELF header"}
+		}
+		return nil, &fatalError{fmt.Sprintf("%s: cannot load a malformed ELF file: %v", p, err)}
 	}
 	m := s.main.Facts
 	if facts.Class != m.Class || facts.Machine != m.Machine {
@@ -676,6 +717,14 @@ func (s *state) candidate(p, name string, rule Rule, dir string) (*Object, error
 		return nil, &fatalError{p + ": only ET_DYN and ET_EXEC can be loaded"}
 	}
 	return &Object{Name: name, Path: p, File: file, Rule: rule, Dir: dir, NeededBy: -1, Facts: facts, names: []string{name}}, nil
+}
+
+// ehdrSize is the size of the ELF header of a class.
+func ehdrSize(class string) int64 {
+	if class == "ELF32" {
+		return 52
+	}
+	return 64
 }
 
 func (l *Loader) loadMusl(ctx context.Context, g *Graph, file string, facts *elffacts.Facts) (*Graph, error) {

@@ -49,6 +49,9 @@ func newSystem(v *rootfs.View, interp, class, machine string) *system {
 	s.systemDirs, s.lib = layout(s.file, machine)
 	if w, ok := ldcache.WantFor(class, machine); ok {
 		s.want = w
+		if s.version != 0 && s.version <= 2036 && machine == "x86_64" {
+			s.want.LegacyHWCaps = ldcache.HWCapX8664
+		}
 		if b, err := readAll(v, "/etc/ld.so.cache"); err == nil {
 			c, err := ldcache.Parse(b)
 			if err != nil {

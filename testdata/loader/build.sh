@@ -1,0 +1,116 @@
+#!/bin/sh
+# Builds a tree of programs and libraries, one per loader rule, into
+# OUTDIR/root (no libc: the tests copy the machine's loader and libc in).
+# The tests compare hitch's load list of each program with the real
+# loader's in a chroot; each line says which rule the program exercises.
+set -eu
+src=$(cd "$(dirname "$0")" && pwd)
+out=${1:?usage: build.sh OUTDIR}
+r="$out/root"
+cc=${CC:-gcc}
+mkdir -p "$r/usr/lib/x86_64-linux-gnu" "$r/usr/bin"
+
+# lib NAME SONAME DIR [ld flags...]: a shared library NAME in DIR.
+lib() {
+	name=$1 soname=$2 dir=$3
+	shift 3
+	mkdir -p "$r$dir"
+	$cc -shared -fPIC -O1 -DID="f_$(echo "$name$dir" | tr -c 'a-zA-Z0-9\n' _)" \
+		-o "$r$dir/$name" -Wl,-soname,"$soname" "$src/lib.c" -Wl,--no-as-needed "$@"
+}
+# prog NAME DIR [ld flags...]: a program in DIR.
+prog() {
+	name=$1 dir=$2
+	shift 2
+	mkdir -p "$r$dir"
+	$cc -O1 -o "$r$dir/$name" "$src/prog.c" -Wl,--no-as-needed "$@"
+}
+L=/usr/lib/x86_64-linux-gnu
+
+# libA.so.1 in many places, to see which one each rule picks.
+for d in /opt/rpath /opt/runpath /opt/llp /opt/wc2 $L /opt/lib/x86_64-linux-gnu /opt/x86_64; do
+	lib libA.so.1 libA.so.1 $d
+done
+# The same name, 32-bit: another class, skipped by the search.
+mkdir -p "$r/opt/wc"
+$cc -m32 -shared -fPIC -O1 -DID=f32 -o "$r/opt/wc/libA.so.1" -Wl,-soname,libA.so.1 "$src/lib.c"
+# The same name, not an ELF file: a fatal "invalid ELF header".
+mkdir -p "$r/opt/bad"
+echo "not a library" > "$r/opt/bad/libA.so.1"
+A="-L$r/opt/rpath -l:libA.so.1"
+
+# DT_RPATH beats LD_LIBRARY_PATH; DT_RUNPATH does not.
+prog rpath /usr/bin $A -Wl,--disable-new-dtags,-rpath,/opt/rpath
+prog runpath /usr/bin $A -Wl,--enable-new-dtags,-rpath,/opt/runpath
+# No path tags: the cache, then the trusted directories.
+prog plain /usr/bin $A
+
+# DT_RPATH is inherited down the loader chain; DT_RUNPATH is not.
+lib libC.so.1 libC.so.1 /opt/chain
+lib libB.so.1 libB.so.1 /opt/chain -L"$r/opt/chain" -l:libC.so.1
+lib libB.so.1 libB.so.1 /opt/chain-runpath -L"$r/opt/chain" -l:libC.so.1 -Wl,--enable-new-dtags,-rpath,/nonexistent
+prog rpath_chain /usr/bin -L"$r/opt/chain" -l:libB.so.1 -Wl,--disable-new-dtags,-rpath,/opt/chain
+prog runpath_chain /usr/bin -L"$r/opt/chain" -l:libB.so.1 -Wl,--enable-new-dtags,-rpath,/opt/chain
+# A library with DT_RUNPATH stops the inherited DT_RPATH.
+prog rpath_stop /usr/bin -L"$r/opt/chain-runpath" -l:libB.so.1 -Wl,--disable-new-dtags,-rpath,/opt/chain-runpath:/opt/chain
+
+# $ORIGIN, $LIB and $PLATFORM.
+lib libO.so.1 libO.so.1 /opt/app/lib
+prog origin /opt/app/bin -L"$r/opt/app/lib" -l:libO.so.1 -Wl,--enable-new-dtags,-rpath,'$ORIGIN/../lib'
+prog origin_braced /opt/app/bin -L"$r/opt/app/lib" -l:libO.so.1 -Wl,--enable-new-dtags,-rpath,'${ORIGIN}/../lib'
+prog lib_token /usr/bin $A -Wl,--enable-new-dtags,-rpath,'/opt/$LIB'
+prog platform_token /usr/bin $A -Wl,--enable-new-dtags,-rpath,'/opt/$PLATFORM'
+prog unknown_token /usr/bin $A -Wl,--enable-new-dtags,-rpath,'/opt/$NOPE:/opt/runpath'
+
+# DF_1_NODEFLIB: neither the trusted directories nor their cache entries.
+prog nodeflib /usr/bin $A -Wl,-z,nodefaultlib
+prog nodeflib_runpath /usr/bin $A -Wl,-z,nodefaultlib -Wl,--enable-new-dtags,-rpath,/opt/runpath
+
+# glibc-hwcaps subdirectories, chosen by CPU level.
+lib libH.so.1 libH.so.1 /opt/hw
+lib libH.so.1 libH.so.1 /opt/hw/glibc-hwcaps/x86-64-v2
+lib libH.so.1 libH.so.1 /opt/hw/glibc-hwcaps/x86-64-v3
+prog hwcaps /usr/bin -L"$r/opt/hw" -l:libH.so.1 -Wl,--enable-new-dtags,-rpath,/opt/hw
+
+# Soname reuse: libP.so.1 has soname libQ.so.1, which the program needs.
+# No file is named libQ.so.1, but once libP.so.1 is loaded (preloaded by
+# path) the need is met by its soname, without a search: how a library
+# bound over the container's takes its place.
+lib libP.so.1 libQ.so.1 /opt/soname
+prog soname /usr/bin -L"$r/opt/soname" -l:libP.so.1 -Wl,--enable-new-dtags,-rpath,/opt/nowhere
+# One file under two names is one object.
+ln -s libA.so.1 "$r/opt/runpath/libA-alias.so.1"
+lib libAlias.so.1 libAlias.so.1 /opt/alias -L"$r/opt/runpath" -l:libA-alias.so.1 -Wl,--enable-new-dtags,-rpath,/opt/runpath
+prog same_file /usr/bin $A -L"$r/opt/alias" -l:libAlias.so.1 -Wl,--enable-new-dtags,-rpath,/opt/runpath:/opt/alias
+
+# Wrong class skipped; a non-ELF file is fatal.
+prog wrong_class /usr/bin $A -Wl,--enable-new-dtags,-rpath,/opt/wc:/opt/wc2
+prog bad_elf /usr/bin $A -Wl,--enable-new-dtags,-rpath,/opt/bad:/opt/wc2
+
+# Missing libraries, needed twice: each need is listed.
+lib libnope.so.1 libnope.so.1 /tmp/gone
+lib libM.so.1 libM.so.1 /opt/missing -L"$r/tmp/gone" -l:libnope.so.1
+prog missing /usr/bin -L"$r/tmp/gone" -l:libnope.so.1 -L"$r/opt/missing" -l:libM.so.1 \
+	-Wl,--enable-new-dtags,-rpath,/opt/missing
+rm -r "$r/tmp"
+
+# A dependency cycle.
+lib libCy1.so.1 libCy1.so.1 /opt/cycle
+lib libCy2.so.1 libCy2.so.1 /opt/cycle -L"$r/opt/cycle" -l:libCy1.so.1
+lib libCy1.so.1 libCy1.so.1 /opt/cycle -L"$r/opt/cycle" -l:libCy2.so.1
+prog cycle /usr/bin -L"$r/opt/cycle" -l:libCy1.so.1 -Wl,--disable-new-dtags,-rpath,/opt/cycle
+
+# A DT_NEEDED with a slash is opened as written: absolute (a soname with a
+# slash), and relative (a library without soname linked by a relative
+# path), which the loader opens from the working directory.
+lib libS.so /opt/slash/libS.so /opt/slash
+prog slash /usr/bin "$r/opt/slash/libS.so"
+mkdir -p "$r/opt/rel"
+$cc -shared -fPIC -O1 -DID=f_rel -o "$r/opt/rel/libT.so" "$src/lib.c"
+(cd "$r" && $cc -O1 -o usr/bin/relative "$src/prog.c" -Wl,--no-as-needed opt/rel/libT.so)
+# An empty DT_RUNPATH entry is the working directory.
+prog empty_entry /usr/bin $A -Wl,--enable-new-dtags,-rpath,':/opt/runpath'
+
+# ld.so.conf for the cache the tests build with ldconfig -r.
+mkdir -p "$r/etc"
+printf '/opt/x86_64\n' > "$r/etc/ld.so.conf"
