@@ -15,7 +15,7 @@ const SchemaVersion = 1
 
 // Facts are the ABI facts of one ELF object.
 type Facts struct {
-	Schema int    `json:"schema"`
+	Schema int `json:"schema"`
 	// SHA256 is empty only when read WithoutHash, which inspect never does.
 	SHA256 string `json:"sha256"`
 	Size   int64  `json:"size"`
