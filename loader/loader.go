@@ -264,7 +264,11 @@ func (l *Loader) Load(ctx context.Context, p string) (*Graph, error) {
 	}
 	file, err := l.view.Resolve(p)
 	if err != nil {
-		return nil, err
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("%s: %w", p, err)
 	}
 	facts, err := l.Facts(file)
 	if err != nil {

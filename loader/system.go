@@ -1,6 +1,7 @@
 package loader
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"io/fs"
@@ -17,7 +18,7 @@ import (
 // start: its version, trusted directories, $LIB, the cache and
 // /etc/ld.so.preload. glibc compiles the directories and $LIB in
 // (SYSTEM_DIRS, DL_DST_LIB); hitch derives them from where the loader
-// lives, the distribution's layout.
+// lives, the distribution's layout, when the loader's file does not say.
 type system struct {
 	interp string // PT_INTERP as written
 	file   string // interp resolved in the View; "" when missing
@@ -45,8 +46,15 @@ func newSystem(v *rootfs.View, interp, class, machine string) *system {
 			s.file = f
 		}
 	}
-	s.version = glibcVersion(v, s.file)
+	var bin []byte
+	if s.file != "" {
+		bin, _ = readAll(v, s.file)
+	}
+	s.version = glibcVersion(v, s.file, bin)
 	s.systemDirs, s.lib = layout(s.file, machine)
+	if dirs := compiledDirs(bin); dirs != nil {
+		s.systemDirs, s.lib = dirs, dstLib(dirs[0])
+	}
 	if w, ok := ldcache.WantFor(class, machine); ok {
 		s.want = w
 		if s.version != 0 && s.version <= 2036 && machine == "x86_64" {
@@ -95,15 +103,13 @@ func readAll(v *rootfs.View, name string) ([]byte, error) {
 // glibcVersion reads the loader's version from its banner ("… stable
 // release version 2.36."), present in ld.so since glibc 2.33, else from
 // the old file name ld-2.31.so, else from libc.so.6 beside it.
-func glibcVersion(v *rootfs.View, file string) int {
+func glibcVersion(v *rootfs.View, file string, bin []byte) int {
 	if file == "" {
 		return 0
 	}
-	if b, err := readAll(v, file); err == nil {
-		if m := releaseVersion.FindSubmatch(b); m != nil {
-			n, _ := strconv.Atoi(string(m[1]))
-			return 2000 + n
-		}
+	if m := releaseVersion.FindSubmatch(bin); m != nil {
+		n, _ := strconv.Atoi(string(m[1]))
+		return 2000 + n
 	}
 	if m := ldSoVersion.FindStringSubmatch(path.Base(file)); m != nil {
 		n, _ := strconv.Atoi(m[1])
@@ -116,6 +122,42 @@ func glibcVersion(v *rootfs.View, file string) int {
 		}
 	}
 	return 0
+}
+
+// compiledDirs finds the trusted directories compiled into a glibc
+// loader: SYSTEM_DIRS (elf/dl-load.c system_dirs) is one array of
+// NUL-terminated directory names, each ending in "/", the first run of
+// two or more such names in the file. It returns nil when there is none.
+func compiledDirs(bin []byte) []string {
+	for i := 0; i < len(bin); i++ {
+		if bin[i] != 0 || i+1 >= len(bin) || bin[i+1] != '/' {
+			continue
+		}
+		var dirs []string
+		j := i + 1
+		for j < len(bin) && bin[j] == '/' {
+			end := bytes.IndexByte(bin[j:], 0)
+			if end < 2 || end > 256 || bin[j+end-1] != '/' || bytes.ContainsAny(bin[j:j+end], " \t\n%$") {
+				break
+			}
+			dirs = append(dirs, string(bin[j:j+end]))
+			j += end + 1
+		}
+		if len(dirs) >= 2 && (strings.HasPrefix(dirs[0], "/lib") || strings.HasPrefix(dirs[0], "/usr/lib")) {
+			return dirs
+		}
+	}
+	return nil
+}
+
+// dstLib is $LIB for a loader whose first trusted directory is dir:
+// Debian's "lib/x86_64-linux-gnu", or the directory's name ("lib64").
+func dstLib(dir string) string {
+	d := strings.Trim(dir, "/")
+	if strings.HasPrefix(d, "lib/") && strings.Contains(d, "-linux-") {
+		return d
+	}
+	return path.Base(d)
 }
 
 // layout returns the trusted directories and $LIB of a loader installed

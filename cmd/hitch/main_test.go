@@ -19,13 +19,16 @@ func TestMain(m *testing.M) {
 
 // TestScripts runs the transcripts in testdata/script: command lines with
 // their expected output and exit status. $FIXTURES is the directory of
-// compiled C fixtures (testdata/elf).
+// compiled C fixtures (testdata/elf), $LOADER the root of the loader
+// fixture tree (testdata/loader).
 func TestScripts(t *testing.T) {
 	fixtures := fixture.ELF(t)
+	loaderTree := fixture.LoaderTree(t)
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("FIXTURES", fixtures)
+			env.Setenv("LOADER", loaderTree+"/root")
 			return nil
 		},
 	})

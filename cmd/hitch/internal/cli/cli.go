@@ -35,6 +35,10 @@ func (e *exitError) Unwrap() error { return e.err }
 // errPartial is returned by a command that reported some inputs as failed.
 var errPartial = &exitError{code: ExitPartial, err: errors.New("some inputs could not be read")}
 
+// errNo is returned by a command whose answer is no; what failed was
+// already printed.
+var errNo = &exitError{code: ExitNo, err: errors.New("the answer is no")}
+
 // usageError marks an error in how the command was called.
 type usageError struct{ msg string }
 
@@ -59,6 +63,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"inspect", "show the ABI facts of ELF files, directories, root filesystems and images", runInspect},
+		{"ldd", "list the libraries a program would load inside an image, with binds", runLdd},
 		{"help", "show help for a command or a topic", runHelp},
 		{"version", "print hitch's version", runVersion},
 	}
@@ -101,7 +106,7 @@ func exitCode(stderr io.Writer, name string, err error) int {
 		fmt.Fprintf(stderr, "hitch %s: %v\nRun 'hitch %s --help' for usage.\n", name, err, name)
 		return ExitUsage
 	case errors.As(err, &ee):
-		if ee != errPartial {
+		if ee != errPartial && ee != errNo {
 			fmt.Fprintf(stderr, "hitch %s: %v\n", name, err)
 		}
 		return ee.code

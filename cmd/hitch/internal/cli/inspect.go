@@ -50,7 +50,7 @@ func runInspect(e *env, args []string) error {
 	format := formatFlag(fs)
 	symbols := fs.Bool("symbols", false, "list every defined and required symbol (text format)")
 	workers := fs.Int("jobs", 0, "files read at once (default: the number of CPUs)")
-	platform := fs.String("platform", "", "`os/arch[/variant]` to pick from a multi-platform image (default: this machine's)")
+	platform := fs.String("platform", "", platformUsage)
 	args, err := e.parse(fs, args)
 	if err != nil {
 		return err

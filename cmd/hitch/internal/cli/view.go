@@ -1,0 +1,107 @@
+package cli
+
+import (
+	"flag"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/hitch-hpc/hitch/image"
+	"github.com/hitch-hpc/hitch/loader"
+	"github.com/hitch-hpc/hitch/rootfs"
+)
+
+// viewFlags are the flags of the commands that look inside a View as a
+// program started in it would: binds, environment, CPU level, platform.
+type viewFlags struct {
+	binds    multiFlag
+	env      multiFlag
+	cpu      *string
+	platform *string
+}
+
+const platformUsage = "`os/arch[/variant]` to pick from a multi-platform image (default: this machine's)"
+
+// multiFlag is a flag that may be given more than once.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
+
+func addViewFlags(fs *flag.FlagSet) *viewFlags {
+	v := &viewFlags{}
+	fs.Var(&v.binds, "bind", "bind host path `SRC:DST` into the image, as apptainer --bind does (repeatable)")
+	fs.Var(&v.env, "env", "set `NAME=VALUE` in the environment, over the image's own (repeatable)")
+	v.cpu = fs.String("cpu", "baseline", "CPU `level` for glibc-hwcaps: baseline, x86-64-v2, x86-64-v3, x86-64-v4, or host")
+	v.platform = fs.String("platform", "", platformUsage)
+	return v
+}
+
+// opened is an image opened with the view flags applied.
+type opened struct {
+	image *image.Image
+	view  *rootfs.View // the image's View with the binds
+	env   []string     // the image's Env, then --env
+	opts  []loader.Option
+}
+
+func (o *opened) Close() error {
+	if o.view != o.image.View {
+		o.view.Close()
+	}
+	return o.image.Close()
+}
+
+// open opens ref and applies the flags. Flag errors are usage errors.
+func (v *viewFlags) open(e *env, ref string) (*opened, error) {
+	var binds []rootfs.Bind
+	for _, s := range v.binds {
+		b, err := rootfs.ParseBind(s)
+		if err != nil {
+			return nil, usagef("--bind %q: %v", s, err)
+		}
+		binds = append(binds, b)
+	}
+	for _, kv := range v.env {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+			return nil, usagef("--env %q: want NAME=VALUE", kv)
+		}
+	}
+	level := *v.cpu
+	if level == "host" {
+		l, err := loader.HostLevel()
+		if err != nil {
+			return nil, err
+		}
+		level = l
+	}
+	hwcaps, err := loader.HWCapsFor(level)
+	if err != nil {
+		return nil, usagef("--cpu: %v", err)
+	}
+	var iopts []image.Option
+	if *v.platform != "" {
+		p, err := v1.ParsePlatform(*v.platform)
+		if err != nil {
+			return nil, usagef("--platform %q: %v", *v.platform, err)
+		}
+		iopts = append(iopts, image.WithPlatform(*p))
+	}
+	im, err := image.Open(e.ctx, ref, iopts...)
+	if err != nil {
+		return nil, err
+	}
+	o := &opened{image: im, view: im.View}
+	if len(binds) > 0 {
+		if o.view, err = im.View.WithBinds(binds...); err != nil {
+			im.Close()
+			return nil, err
+		}
+	}
+	o.env = append(append([]string(nil), im.Config.Env...), v.env...)
+	o.opts = []loader.Option{loader.WithEnv(o.env), loader.WithHWCaps(hwcaps)}
+	if wd := im.Config.WorkingDir; wd != "" {
+		o.opts = append(o.opts, loader.WithDir(wd))
+	}
+	return o, nil
+}
