@@ -1,57 +1,29 @@
 package loader_test
 
 import (
-	"bytes"
 	"context"
-	"io/fs"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"regexp"
 	"runtime"
-	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/hitch-hpc/hitch/elffacts"
 	"github.com/hitch-hpc/hitch/internal/fixture"
+	"github.com/hitch-hpc/hitch/internal/oracle"
 	"github.com/hitch-hpc/hitch/loader"
 	"github.com/hitch-hpc/hitch/rootfs"
 )
 
-// realList runs the root's own loader in trace mode on file, chrooted
-// into root, as ldd does (LD_TRACE_LOADED_OBJECTS=1; "ld.so --list" stops
-// at the first missing library since glibc 2.35, ldd's mode lists them),
-// and returns its listing without addresses and without the vDSO line,
-// and what it printed on stderr. The environment reaches the loader only.
+// realList runs the root's own loader in ldd's trace mode on file.
 func realList(t testing.TB, root, interp, file string, env ...string) (lines []string, stderr string) {
 	t.Helper()
-	cmd := &exec.Cmd{Path: interp, Args: []string{interp, file}, Dir: "/"}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Chroot: root}
-	cmd.Env = append([]string{"LD_TRACE_LOADED_OBJECTS=1"}, env...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil && out.Len() == 0 && errb.Len() == 0 {
-		t.Fatalf("running %s in %s: %v", interp, root, err)
+	r, err := oracle.Run{Root: root, Interp: interp, File: file, Env: env}.Do()
+	if err != nil {
+		t.Fatal(err)
 	}
-	// The exit code lies (see the issue); the text is what counts.
-	return normalize(out.String()), errb.String()
-}
-
-var address = regexp.MustCompile(` \(0x[0-9a-f]+\)$`)
-
-func normalize(out string) []string {
-	var lines []string
-	for _, l := range strings.Split(out, "\n") {
-		if l == "" || strings.HasPrefix(l, "\tlinux-vdso.so.") {
-			continue
-		}
-		lines = append(lines, address.ReplaceAllString(l, ""))
-	}
-	return lines
+	return r.List, r.Stderr
 }
 
 // hostHWCaps asks the host's loader which glibc-hwcaps subdirectories this
@@ -85,45 +57,6 @@ func TestHostLevel(t *testing.T) {
 	}
 }
 
-// dynamicObjects lists every regular ELF file of the root that the
-// x86-64 loader can list: dynamic, ELF64, x86-64.
-func dynamicObjects(t testing.TB, root string) []string {
-	t.Helper()
-	var files []string
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel := strings.TrimPrefix(p, root)
-		if d.IsDir() && (rel == "/proc" || rel == "/sys" || rel == "/dev") {
-			return fs.SkipDir
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		f, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if ok, _ := elffacts.HasMagic(f); !ok {
-			return nil
-		}
-		fi, _ := f.Stat()
-		facts, err := elffacts.Read(f, fi.Size(), elffacts.WithoutHash())
-		if err != nil || !facts.Dynamic || facts.Class != "ELF64" || facts.Machine != "x86_64" {
-			return nil
-		}
-		files = append(files, rel)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sort.Strings(files)
-	return files
-}
-
 // TestAgreesWithLoaderOnDebian is the acceptance test: for every dynamic
 // x86-64 ELF file of each Debian root filesystem, hitch's load list is
 // the real loader's, line for line.
@@ -135,7 +68,10 @@ func TestAgreesWithLoaderOnDebian(t *testing.T) {
 	for _, suite := range []string{"bullseye", "bookworm", "trixie"} {
 		t.Run(suite, func(t *testing.T) {
 			root := fixture.Rootfs(t, suite)
-			files := dynamicObjects(t, root)
+			files, err := oracle.DynamicObjects(root)
+			if err != nil {
+				t.Fatal(err)
+			}
 			v, err := rootfs.Dir(root)
 			if err != nil {
 				t.Fatal(err)

@@ -1,0 +1,235 @@
+// Package check gives a verdict per ELF object inside a View: would it
+// load and bind, as the dynamic loader would judge it, with the loader's
+// reasons. It runs the loader emulation (package loader) and the binding
+// check (package link) on each object, concurrently, reading each file
+// once however many graphs it is part of.
+package check
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"runtime"
+	"sort"
+	"sync"
+
+	"github.com/hitch-hpc/hitch/elffacts"
+	"github.com/hitch-hpc/hitch/link"
+	"github.com/hitch-hpc/hitch/loader"
+	"github.com/hitch-hpc/hitch/rootfs"
+)
+
+// Status is a verdict.
+type Status string
+
+const (
+	OK      Status = "ok"      // loads and binds
+	Warning Status = "warning" // loads, with warnings the loader prints
+	Fails   Status = "fails"   // the loader would stop
+)
+
+// Reason is one thing the loader would say about an object.
+type Reason struct {
+	Kind    string `json:"kind"` // a link.Kind, "not-found", "loader-error" or "loader-warning"
+	Fatal   bool   `json:"fatal"`
+	Message string `json:"message"`
+}
+
+// Verdict is the judgement of one object.
+type Verdict struct {
+	Path string `json:"path"`
+	// Type is "executable", "shared-object" or "static".
+	Type    string   `json:"type"`
+	Status  Status   `json:"status"`
+	Reasons []Reason `json:"reasons,omitempty"`
+	// Graph is the load graph the verdict came from (nil for static
+	// files).
+	Graph *loader.Graph `json:"-"`
+	// Err is set when the file could not be judged; Status is then empty.
+	Err error `json:"-"`
+}
+
+// Summary counts verdicts.
+type Summary struct {
+	Objects  int `json:"objects"`
+	OK       int `json:"ok"`
+	Warnings int `json:"warnings"`
+	Fails    int `json:"fails"`
+	Errors   int `json:"errors"`
+}
+
+func (s *Summary) add(v Verdict) {
+	s.Objects++
+	switch {
+	case v.Err != nil:
+		s.Errors++
+	case v.Status == OK:
+		s.OK++
+	case v.Status == Warning:
+		s.Warnings++
+	default:
+		s.Fails++
+	}
+}
+
+// Options change a run.
+type Options struct {
+	Loader  []loader.Option
+	Workers int // objects judged at once (default GOMAXPROCS)
+}
+
+// Run judges the named paths inside view, or, with none, every dynamic
+// ELF object in it (regular files only; symlinks are the files they
+// point to). fn gets the verdicts in the order of paths, or in lexical
+// order for a whole tree.
+func Run(ctx context.Context, view *rootfs.View, paths []string, opts Options, fn func(Verdict) error) (Summary, error) {
+	l := loader.New(view, opts.Loader...)
+	c := link.NewChecker()
+	var sum Summary
+	tree := len(paths) == 0
+	if tree {
+		var err error
+		if paths, err = elfFiles(ctx, view, l); err != nil {
+			return sum, err
+		}
+	}
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	results := make([]chan Verdict, len(paths))
+	for i := range results {
+		results[i] = make(chan Verdict, 1)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				results[i] <- judge(ctx, l, c, paths[i])
+			}
+		}()
+	}
+	go func() {
+		defer close(jobs)
+		for i := range paths {
+			select {
+			case jobs <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	defer wg.Wait()
+	for i := range paths {
+		var v Verdict
+		select {
+		case v = <-results[i]:
+		case <-ctx.Done():
+			return sum, ctx.Err()
+		}
+		if tree && errors.Is(v.Err, elffacts.ErrNotELF) {
+			continue
+		}
+		sum.add(v)
+		if err := fn(v); err != nil {
+			return sum, err
+		}
+	}
+	return sum, ctx.Err()
+}
+
+// elfFiles lists the regular files of the View that start with the ELF
+// magic number, in lexical order, leaving out the kernel's and runtime
+// trees of a running host.
+func elfFiles(ctx context.Context, view *rootfs.View, l *loader.Loader) ([]string, error) {
+	var files []string
+	err := fs.WalkDir(view, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if p == "." {
+				return err
+			}
+			return nil // an unreadable directory holds nothing we can judge
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if d.IsDir() {
+			switch p {
+			case "proc", "sys", "dev", "run":
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.Type().IsRegular() {
+			files = append(files, "/"+p)
+		}
+		return nil
+	})
+	sort.Strings(files)
+	return files, err
+}
+
+// judge loads and binds one object.
+func judge(ctx context.Context, l *loader.Loader, c *link.Checker, p string) Verdict {
+	v := Verdict{Path: p}
+	g, err := l.Load(ctx, p)
+	if errors.Is(err, loader.ErrNotDynamic) {
+		v.Type, v.Status = "static", OK
+		return v
+	}
+	if err != nil {
+		v.Err = err
+		return v
+	}
+	v.Graph = g
+	v.Type = "shared-object"
+	exe := g.Objects[0].Facts.IsExecutable()
+	if exe {
+		v.Type = "executable"
+	}
+	if g.Error != "" {
+		v.Reasons = append(v.Reasons, Reason{Kind: "loader-error", Fatal: true, Message: g.Error})
+	}
+	for _, w := range g.Warnings {
+		v.Reasons = append(v.Reasons, Reason{Kind: "loader-warning", Message: w})
+	}
+	for _, o := range g.Objects {
+		if !o.Found() {
+			by := g.Objects[0].Path
+			for _, q := range g.Objects {
+				for _, n := range q.Needed {
+					if g.Objects[n] == o {
+						by = q.Path
+					}
+				}
+			}
+			v.Reasons = append(v.Reasons, Reason{Kind: "not-found", Fatal: true,
+				Message: fmt.Sprintf("%s: cannot open shared object file: No such file or directory (needed by %s)", o.Name, by)})
+		}
+	}
+	for _, pr := range c.Check(g) {
+		fatal := pr.Fatal
+		// A library judged on its own may leave symbols to the program
+		// that loads it (plugins, Perl and Python modules): the loader
+		// reports them, but they are not a failure of the library.
+		if pr.Kind == link.KindUndefined && !exe {
+			fatal = false
+		}
+		v.Reasons = append(v.Reasons, Reason{Kind: string(pr.Kind), Fatal: fatal, Message: pr.Message})
+	}
+	v.Status = OK
+	for _, r := range v.Reasons {
+		if r.Fatal {
+			v.Status = Fails
+			break
+		}
+		v.Status = Warning
+	}
+	return v
+}

@@ -1,0 +1,158 @@
+// Package oracle runs the real dynamic loader the way the tests use it as
+// the judge of hitch's predictions: chrooted into a root filesystem,
+// optionally in a private mount namespace with host paths bound in, in
+// ldd's trace mode (LD_TRACE_LOADED_OBJECTS=1), and with LD_WARN and
+// LD_BIND_NOW for "ldd -r", which processes every relocation. It returns
+// the listing and the loader's messages in the forms hitch prints them.
+// It needs root and is for tests only.
+package oracle
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/hitch-hpc/hitch/elffacts"
+)
+
+// Bind is a host path mounted at a path inside the root.
+type Bind struct{ Src, Dst string }
+
+// Run says how to run the loader.
+type Run struct {
+	Root   string
+	Interp string // default /lib64/ld-linux-x86-64.so.2
+	File   string // the program or library, inside Root
+	Env    []string
+	Binds  []Bind
+	// Bind asks for "ldd -r": relocate everything now and report.
+	Bind bool
+}
+
+// Result is what the loader printed.
+type Result struct {
+	// List is the load list without addresses and without the vDSO.
+	List []string
+	// Messages are the version and symbol messages, rewritten to link's
+	// form ("OBJECT: undefined symbol: NAME[, version V]"; version
+	// messages without the program prefix), sorted, without duplicates.
+	Messages []string
+	// Stderr is everything the loader printed there.
+	Stderr string
+}
+
+var address = regexp.MustCompile(` \(0x[0-9a-f]+\)$`)
+
+// Do runs the loader. The exit code is ignored: ldd's mode exits 0 with a
+// missing version and 1 with a missing library; the text is what counts.
+func (r Run) Do() (Result, error) {
+	interp := r.Interp
+	if interp == "" {
+		interp = "/lib64/ld-linux-x86-64.so.2"
+	}
+	env := []string{"LD_TRACE_LOADED_OBJECTS=1"}
+	if r.Bind {
+		env = append(env, "LD_WARN=yes", "LD_BIND_NOW=yes")
+	}
+	env = append(env, r.Env...)
+	var cmd *exec.Cmd
+	if len(r.Binds) == 0 {
+		cmd = &exec.Cmd{Path: interp, Args: []string{interp, r.File}, Dir: "/", Env: env}
+		cmd.SysProcAttr = &syscall.SysProcAttr{Chroot: r.Root}
+	} else {
+		// A private mount namespace: the binds vanish with the process
+		// and never touch the root on disk.
+		var script strings.Builder
+		for _, b := range r.Binds {
+			fmt.Fprintf(&script, "mount --bind %s %s\n", quote(b.Src), quote(r.Root+b.Dst))
+		}
+		fmt.Fprintf(&script, "exec chroot %s /usr/bin/env -i", quote(r.Root))
+		for _, a := range append(env, interp, r.File) {
+			script.WriteString(" " + quote(a))
+		}
+		args := []string{"--mount", "--propagation", "private", "sh", "-ec", script.String()}
+		cmd = exec.Command("unshare", args...)
+	}
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil && out.Len() == 0 && errb.Len() == 0 {
+		return Result{}, fmt.Errorf("running %s on %s in %s: %w", interp, r.File, r.Root, err)
+	}
+	res := Result{Stderr: errb.String()}
+	for _, l := range strings.Split(out.String(), "\n") {
+		if l == "" || strings.HasPrefix(l, "\tlinux-vdso.so.") {
+			continue
+		}
+		res.List = append(res.List, address.ReplaceAllString(l, ""))
+	}
+	seen := map[string]bool{}
+	for _, l := range strings.Split(res.Stderr, "\n") {
+		switch {
+		case strings.HasPrefix(l, "undefined symbol: "):
+			sym, obj, ok := strings.Cut(l, "\t(")
+			if !ok {
+				return res, fmt.Errorf("unexpected loader line %q", l)
+			}
+			l = strings.TrimSuffix(obj, ")") + ": " + sym
+		case strings.Contains(l, "version `") || strings.Contains(l, "no version information"):
+			l = strings.TrimPrefix(l, r.File+": ")
+		default:
+			continue
+		}
+		seen[l] = true
+	}
+	for m := range seen {
+		res.Messages = append(res.Messages, m)
+	}
+	sort.Strings(res.Messages)
+	return res, nil
+}
+
+// quote makes s one shell word.
+func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// DynamicObjects lists the regular files under root that the x86-64
+// loader can list (dynamic, ELF64, x86-64), as absolute paths inside
+// root, sorted. /proc, /sys and /dev are skipped.
+func DynamicObjects(root string) ([]string, error) {
+	var files []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel := strings.TrimPrefix(p, root)
+		if d.IsDir() && (rel == "/proc" || rel == "/sys" || rel == "/dev") {
+			return fs.SkipDir
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if ok, _ := elffacts.HasMagic(f); !ok {
+			return nil
+		}
+		fi, err := f.Stat()
+		if err != nil {
+			return err
+		}
+		facts, err := elffacts.Read(f, fi.Size(), elffacts.WithoutHash())
+		if err != nil || !facts.Dynamic || facts.Class != "ELF64" || facts.Machine != "x86_64" {
+			return nil
+		}
+		files = append(files, rel)
+		return nil
+	})
+	sort.Strings(files)
+	return files, err
+}
