@@ -12,7 +12,9 @@
 // found, in order. A reference with a version binds to a definition of
 // that version, or to an unversioned one; a reference without a version
 // binds to an unversioned definition or the default version; weak
-// references may stay unbound. Because libc.so.6 binds GLIBC_PRIVATE
+// references may stay unbound. musl has no versions: any definition
+// binds, and its message is musl's ("Error relocating OBJ: SYM: symbol
+// not found"). Because libc.so.6 binds GLIBC_PRIVATE
 // symbols of ld.so, a libc from one glibc build with the loader of
 // another fails here as it does at the first bind.
 package link
@@ -107,7 +109,13 @@ func (c *Checker) index(f *elffacts.Facts) *symbolIndex {
 // Check returns the problems of a load graph, in the order the loader
 // meets them: version needs object by object, then symbol references
 // object by object in load order.
+//
+// A graph whose loading failed (Graph.Error) has no problems here: the
+// loader stops before it checks versions or binds anything.
 func (c *Checker) Check(g *loader.Graph) []Problem {
+	if g.Error != "" {
+		return nil
+	}
 	var scope []*loader.Object
 	for _, o := range g.Objects {
 		if o.Found() && o.Facts != nil {
@@ -115,8 +123,12 @@ func (c *Checker) Check(g *loader.Graph) []Problem {
 		}
 	}
 	var ps []Problem
-	ps = append(ps, c.versions(g, scope)...)
-	ps = append(ps, c.symbols(g, scope)...)
+	musl := g.Libc == "musl"
+	if !musl {
+		// musl has no symbol versions.
+		ps = append(ps, c.versions(g, scope)...)
+	}
+	ps = append(ps, c.symbols(scope, musl)...)
 	return ps
 }
 
@@ -166,8 +178,9 @@ func find(g *loader.Graph, file string) *loader.Object {
 	return nil
 }
 
-// symbols binds every strong reference of every object in the scope.
-func (c *Checker) symbols(g *loader.Graph, scope []*loader.Object) []Problem {
+// symbols binds every strong reference of every object in the scope;
+// for musl, without regard to versions.
+func (c *Checker) symbols(scope []*loader.Object, musl bool) []Problem {
 	var ps []Problem
 	ixs := make([]*symbolIndex, len(scope))
 	for i, o := range scope {
@@ -178,12 +191,18 @@ func (c *Checker) symbols(g *loader.Graph, scope []*loader.Object) []Problem {
 			if r.Weak {
 				continue
 			}
-			if _, _, ok := lookup(scope, ixs, r); ok {
+			if musl {
+				r.Version = ""
+			}
+			if _, _, ok := lookup(scope, ixs, r, musl); ok {
 				continue
 			}
 			msg := fmt.Sprintf("%s: undefined symbol: %s", name(o), r.Name)
 			if r.Version != "" {
 				msg += ", version " + r.Version
+			}
+			if musl {
+				msg = fmt.Sprintf("Error relocating %s: %s: symbol not found", name(o), r.Name)
 			}
 			ps = append(ps, Problem{Kind: KindUndefined, Fatal: true, Object: name(o), Symbol: r.Name, Version: r.Version, Message: msg})
 		}
@@ -193,11 +212,14 @@ func (c *Checker) symbols(g *loader.Graph, scope []*loader.Object) []Problem {
 
 // lookup finds the definition a reference binds to: the first object in
 // scope order with a matching definition (do_lookup_x, check_match).
-func lookup(scope []*loader.Object, ixs []*symbolIndex, r elffacts.RequiredSymbol) (*loader.Object, elffacts.DefinedSymbol, bool) {
+func lookup(scope []*loader.Object, ixs []*symbolIndex, r elffacts.RequiredSymbol, musl bool) (*loader.Object, elffacts.DefinedSymbol, bool) {
 	for i, ix := range ixs {
 		defs := ix.defs[r.Name]
 		if len(defs) == 0 {
 			continue
+		}
+		if musl {
+			return scope[i], defs[0], true
 		}
 		if d, ok := match(ix, defs, r.Version); ok {
 			return scope[i], d, true

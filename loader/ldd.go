@@ -7,9 +7,16 @@ package loader
 // holds, are left out. An object that loads nothing else is "statically
 // linked", as the loader says (rtld.c) even of a shared library.
 // A loader that fails prints no list, and neither does Ldd.
+//
+// musl's loader prints itself first, then each object as it loads it,
+// the libraries it implements (libc.so, …) as "NAME => LOADER", and
+// nothing for a library it cannot find; Ldd does the same.
 func (g *Graph) Ldd() []string {
 	if g.Error != "" {
 		return nil
+	}
+	if g.Libc == "musl" {
+		return g.list
 	}
 	if len(g.Objects) == 1 {
 		return []string{"\tstatically linked"}

@@ -102,6 +102,10 @@ type Graph struct {
 	// Skipped are candidates passed over because of their ELF class or
 	// machine.
 	Skipped []string `json:"skipped,omitempty"`
+
+	// list is the trace listing of loaders that print as they load
+	// (musl), for Ldd.
+	list []string
 }
 
 // Option changes a Loader.
@@ -729,8 +733,4 @@ func ehdrSize(class string) int64 {
 		return 52
 	}
 	return 64
-}
-
-func (l *Loader) loadMusl(ctx context.Context, g *Graph, file string, facts *elffacts.Facts) (*Graph, error) {
-	return nil, fmt.Errorf("%s: musl programs are not supported yet", g.Program)
 }

@@ -6,11 +6,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/hitch-hpc/hitch/internal/fixture"
+	"github.com/hitch-hpc/hitch/internal/oracle"
+	"github.com/hitch-hpc/hitch/link"
 	"github.com/hitch-hpc/hitch/loader"
 	"github.com/hitch-hpc/hitch/rootfs"
 )
@@ -57,6 +61,19 @@ func ruleRoot(t *testing.T, suite string) string {
 	install("/lib64/ld-linux-x86-64.so.2", L+"/ld-linux-x86-64.so.2")
 	install("/lib/x86_64-linux-gnu/libc.so.6", L+"/libc.so.6")
 	install("/sbin/ldconfig", "usr/sbin/ldconfig")
+	// musl comes from the machine whatever the glibc: its programs name
+	// their own loader.
+	if b, err := os.ReadFile("/lib/x86_64-linux-musl/libc.so"); err == nil {
+		if err := os.MkdirAll(filepath.Join(root, "usr/lib/x86_64-linux-musl"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, "usr/lib/x86_64-linux-musl/libc.so"), b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink("x86_64-linux-musl/libc.so", filepath.Join(root, "usr/lib/ld-musl-x86_64.so.1")); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for link, target := range map[string]string{"lib": "usr/lib", "lib64": "usr/lib64", "sbin": "usr/sbin"} {
 		if err := os.Symlink(target, filepath.Join(root, link)); err != nil {
 			t.Fatal(err)
@@ -78,6 +95,17 @@ func ruleRoot(t *testing.T, suite string) string {
 // and compares the listing with hitch's; it also checks, by hand, the
 // rule hitch says found one object, so that each case shows what it is
 // named after.
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+var muslBindErrors = regexp.MustCompile("(?m)^Error relocating .*: symbol not found\n")
+
 var versionErrors = regexp.MustCompile("(?m)^.*: version `[^']*' not found \\(required by .*\\)\n")
 
 func TestRules(t *testing.T) {
@@ -139,6 +167,11 @@ func testRules(t *testing.T, root string) {
 		{prog: "slash", object: "/opt/slash/libS.so", rule: loader.RulePath},
 		{prog: "relative", object: "opt/rel/libT.so", rule: loader.RulePath},
 		{prog: "empty_entry", object: "libA.so.1", rule: loader.RuleRunPath, path: "/opt/runpath/libA.so.1"},
+		{prog: "musl_runpath", object: "libmz.so.1", rule: loader.RuleRunPath, path: "/usr/bin/../../opt/musl/lib/libmz.so.1"},
+		{prog: "musl_runpath", env: []string{"LD_LIBRARY_PATH=/opt/musl/llp"}, object: "libmz.so.1", rule: loader.RuleLibraryPath, path: "/opt/musl/llp/libmz.so.1"},
+		{prog: "musl_sys", object: "libms.so.1", rule: loader.RuleDefault, path: "/opt/musl/sys/libms.so.1"},
+		{prog: "musl_missing", object: "libmnope.so.1", rule: loader.RuleNotFound},
+		{prog: "musl_undefined", object: "libmu.so.1", rule: loader.RuleRunPath},
 	}
 	for _, tt := range tests {
 		name := tt.prog
@@ -161,17 +194,52 @@ func testRules(t *testing.T, root string) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			musl := strings.HasPrefix(tt.prog, "musl_")
+			if musl {
+				if _, err := os.Stat(filepath.Join(root, "usr/lib/ld-musl-x86_64.so.1")); err != nil {
+					t.Skip("musl not installed on this machine")
+				}
+				if _, err := os.Stat(filepath.Join(root, prog)); err != nil {
+					t.Skip("musl fixtures not built (musl-gcc missing when they were)")
+				}
+			}
 			if tt.hwcaps == nil || len(tt.hwcaps) > 0 {
-				want, stderr := realList(t, root, "/lib64/ld-linux-x86-64.so.2", prog, tt.env...)
-				// Version errors are the link package's to predict;
-				// the fixtures need GLIBC_2.34, which bullseye lacks.
-				stderr = versionErrors.ReplaceAllString(stderr, "")
+				run := oracle.Run{Root: root, File: prog, Env: tt.env, Musl: musl}
+				if musl {
+					run.Interp = "/lib/ld-musl-x86_64.so.1"
+				}
+				real, err := run.Do()
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := real.List
 				if g.Error != "" {
 					want = nil // the loader prints no list when it fails
 				}
 				if diff := cmp.Diff(want, g.Ldd()); diff != "" {
-					t.Errorf("load list (-loader +hitch):\n%s\nloader stderr: %s", diff, stderr)
+					t.Errorf("load list (-loader +hitch):\n%s\nloader stderr: %s", diff, real.Stderr)
 				}
+				// What the loader says after loading: versions and
+				// symbols, as "ldd -r" binds them.
+				run.Bind = true
+				bound, err := run.Do()
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := []string{}
+				for _, p := range link.NewChecker().Check(g) {
+					if !contains(got, p.Message) {
+						got = append(got, p.Message)
+					}
+				}
+				sort.Strings(got)
+				if bound.Crashed {
+					t.Logf("the loader crashed binding %s; binding not compared", prog)
+				} else if diff := cmp.Diff(bound.Messages, got, cmpopts.EquateEmpty()); diff != "" {
+					t.Errorf("binding messages (-loader +hitch):\n%s", diff)
+				}
+				stderr := versionErrors.ReplaceAllString(real.Stderr, "")
+				stderr = muslBindErrors.ReplaceAllString(stderr, "")
 				if (stderr != "") != (g.Error != "" || len(g.Warnings) > 0) {
 					t.Errorf("loader stderr %q, hitch error %q, warnings %q", stderr, g.Error, g.Warnings)
 				}

@@ -34,6 +34,9 @@ type Run struct {
 	Binds  []Bind
 	// Bind asks for "ldd -r": relocate everything now and report.
 	Bind bool
+	// Musl runs a musl loader, whose trace mode is "--list" and which
+	// always relocates.
+	Musl bool
 }
 
 // Result is what the loader printed.
@@ -46,6 +49,10 @@ type Result struct {
 	Messages []string
 	// Stderr is everything the loader printed there.
 	Stderr string
+	// Crashed is set when the loader died of a signal. glibc's does, in
+	// ldd -r's mode, when libc.so.6 itself is not found; it then says
+	// nothing about binding.
+	Crashed bool
 }
 
 var address = regexp.MustCompile(` \(0x[0-9a-f]+\)$`)
@@ -61,10 +68,14 @@ func (r Run) Do() (Result, error) {
 	if r.Bind {
 		env = append(env, "LD_WARN=yes", "LD_BIND_NOW=yes")
 	}
+	args := []string{interp, r.File}
+	if r.Musl {
+		env, args = nil, []string{interp, "--list", r.File}
+	}
 	env = append(env, r.Env...)
 	var cmd *exec.Cmd
 	if len(r.Binds) == 0 {
-		cmd = &exec.Cmd{Path: interp, Args: []string{interp, r.File}, Dir: "/", Env: env}
+		cmd = &exec.Cmd{Path: interp, Args: args, Dir: "/", Env: env}
 		cmd.SysProcAttr = &syscall.SysProcAttr{Chroot: r.Root}
 	} else {
 		// A private mount namespace: the binds vanish with the process
@@ -74,7 +85,7 @@ func (r Run) Do() (Result, error) {
 			fmt.Fprintf(&script, "mount --bind %s %s\n", quote(b.Src), quote(r.Root+b.Dst))
 		}
 		fmt.Fprintf(&script, "exec chroot %s /usr/bin/env -i", quote(r.Root))
-		for _, a := range append(env, interp, r.File) {
+		for _, a := range append(env, args...) {
 			script.WriteString(" " + quote(a))
 		}
 		args := []string{"--mount", "--propagation", "private", "sh", "-ec", script.String()}
@@ -82,10 +93,16 @@ func (r Run) Do() (Result, error) {
 	}
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil && out.Len() == 0 && errb.Len() == 0 {
+	err := cmd.Run()
+	res := Result{Stderr: errb.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			res.Crashed = true
+		}
+	}
+	if err != nil && out.Len() == 0 && errb.Len() == 0 && !res.Crashed {
 		return Result{}, fmt.Errorf("running %s on %s in %s: %w", interp, r.File, r.Root, err)
 	}
-	res := Result{Stderr: errb.String()}
 	for _, l := range strings.Split(out.String(), "\n") {
 		if l == "" || strings.HasPrefix(l, "\tlinux-vdso.so.") {
 			continue
@@ -103,6 +120,8 @@ func (r Run) Do() (Result, error) {
 			l = strings.TrimSuffix(obj, ")") + ": " + sym
 		case strings.Contains(l, "version `") || strings.Contains(l, "no version information"):
 			l = strings.TrimPrefix(l, r.File+": ")
+		case strings.HasPrefix(l, "Error relocating ") && strings.HasSuffix(l, ": symbol not found"):
+			// musl's binding errors are compared as they are.
 		default:
 			continue
 		}

@@ -114,3 +114,35 @@ prog empty_entry /usr/bin $A -Wl,--enable-new-dtags,-rpath,':/opt/runpath'
 # ld.so.conf for the cache the tests build with ldconfig -r.
 mkdir -p "$r/etc"
 printf '/opt/x86_64\n' > "$r/etc/ld.so.conf"
+
+# musl, when musl-gcc is installed: its loader searches LD_LIBRARY_PATH
+# first, then DT_RUNPATH or DT_RPATH of the object and of every object up
+# its needed-by chain, then /etc/ld-musl-ARCH.path or its defaults; it
+# serves libc.so and the other names of libc itself, and has no versions.
+if command -v musl-gcc >/dev/null 2>&1; then
+	M=/opt/musl
+	mkdir -p "$r$M/lib" "$r$M/llp" "$r$M/sys"
+	mcc() { musl-gcc -O1 -Wl,--no-as-needed "$@"; }
+	mcc -shared -fPIC -DID=f_mz -o "$r$M/lib/libmz.so.1" -Wl,-soname,libmz.so.1 "$src/lib.c"
+	cp "$r$M/lib/libmz.so.1" "$r$M/llp/libmz.so.1"
+	mcc -shared -fPIC -DID=f_ms -o "$r$M/sys/libms.so.1" -Wl,-soname,libms.so.1 "$src/lib.c"
+	mcc -shared -fPIC -DID=f_mw -o "$r$M/lib/libmw.so.1" -Wl,-soname,libmw.so.1 "$src/lib.c" \
+		-L"$r$M/lib" -l:libmz.so.1 -lpthread -lm
+	# RUNPATH inherited: libmw's need for libmz is met by the program's.
+	mcc -o "$r/usr/bin/musl_runpath" "$src/prog.c" -L"$r$M/lib" -l:libmw.so.1 \
+		-Wl,-rpath-link,"$r$M/lib" -Wl,--enable-new-dtags,-rpath,'$ORIGIN/../..'"$M/lib"
+	# A library only in the directories of the path file.
+	mcc -o "$r/usr/bin/musl_sys" "$src/prog.c" -L"$r$M/sys" -l:libms.so.1
+	# A library needed twice and found nowhere.
+	mkdir -p "$r/tmp"
+	mcc -shared -fPIC -DID=f_mn -o "$r/tmp/libmnope.so.1" -Wl,-soname,libmnope.so.1 "$src/lib.c"
+	mcc -o "$r/usr/bin/musl_missing" "$src/prog.c" -L"$r/tmp" -l:libmnope.so.1 -L"$r$M/lib" -l:libmz.so.1 \
+		-Wl,--enable-new-dtags,-rpath,$M/lib
+	rm -r "$r/tmp"
+	# An undefined symbol: libmu needs one no object defines.
+	printf 'int gone(void); int f_mu(void) { return gone(); }\n' > "$out/mu.c"
+	mcc -shared -fPIC -o "$r$M/lib/libmu.so.1" -Wl,-soname,libmu.so.1 "$out/mu.c"
+	mcc -o "$r/usr/bin/musl_undefined" "$src/prog.c" -L"$r$M/lib" -l:libmu.so.1 -Wl,-rpath,$M/lib \
+		-Wl,--allow-shlib-undefined
+	printf '%s/sys\n' "$M" > "$r/etc/ld-musl-x86_64.path"
+fi
