@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io/fs"
 	"runtime"
-	"sort"
 	"sync"
 
 	"github.com/hitch-hpc/hitch/elffacts"
@@ -88,48 +87,65 @@ func Run(ctx context.Context, view *rootfs.View, paths []string, opts Options, f
 	c := link.NewChecker()
 	var sum Summary
 	tree := len(paths) == 0
-	if tree {
-		var err error
-		if paths, err = elfFiles(ctx, view, l); err != nil {
-			return sum, err
-		}
-	}
 	workers := opts.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	results := make([]chan Verdict, len(paths))
-	for i := range results {
-		results[i] = make(chan Verdict, 1)
-	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	jobs := make(chan int)
+
+	// Paths go to the workers as they are found (a tree is judged while
+	// it is still being walked); each has a result slot, and the slots
+	// are read in order. The queue bounds how far judging runs ahead.
+	type job struct {
+		path string
+		res  chan Verdict
+	}
+	jobs := make(chan job)
+	order := make(chan chan Verdict, 16*workers)
+	var walkErr error
+	go func() {
+		defer close(order)
+		defer close(jobs)
+		send := func(p string) error {
+			j := job{path: p, res: make(chan Verdict, 1)}
+			select {
+			case order <- j.res:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			select {
+			case jobs <- j:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			return nil
+		}
+		if tree {
+			walkErr = walkFiles(ctx, view, send)
+			return
+		}
+		for _, p := range paths {
+			if send(p) != nil {
+				return
+			}
+		}
+	}()
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range jobs {
-				results[i] <- judge(ctx, l, c, paths[i])
+			for j := range jobs {
+				j.res <- judge(ctx, l, c, j.path)
 			}
 		}()
 	}
-	go func() {
-		defer close(jobs)
-		for i := range paths {
-			select {
-			case jobs <- i:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
 	defer wg.Wait()
-	for i := range paths {
+	for res := range order {
 		var v Verdict
 		select {
-		case v = <-results[i]:
+		case v = <-res:
 		case <-ctx.Done():
 			return sum, ctx.Err()
 		}
@@ -138,18 +154,20 @@ func Run(ctx context.Context, view *rootfs.View, paths []string, opts Options, f
 		}
 		sum.add(v)
 		if err := fn(v); err != nil {
+			cancel()
 			return sum, err
 		}
+	}
+	if walkErr != nil {
+		return sum, walkErr
 	}
 	return sum, ctx.Err()
 }
 
-// elfFiles lists the regular files of the View that start with the ELF
-// magic number, in lexical order, leaving out the kernel's and runtime
-// trees of a running host.
-func elfFiles(ctx context.Context, view *rootfs.View, l *loader.Loader) ([]string, error) {
-	var files []string
-	err := fs.WalkDir(view, ".", func(p string, d fs.DirEntry, err error) error {
+// walkFiles sends every regular file of the View in lexical order,
+// leaving out the kernel's and runtime trees of a running host.
+func walkFiles(ctx context.Context, view *rootfs.View, send func(string) error) error {
+	return fs.WalkDir(view, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if p == "." {
 				return err
@@ -167,12 +185,10 @@ func elfFiles(ctx context.Context, view *rootfs.View, l *loader.Loader) ([]strin
 			return nil
 		}
 		if d.Type().IsRegular() {
-			files = append(files, "/"+p)
+			return send("/" + p)
 		}
 		return nil
 	})
-	sort.Strings(files)
-	return files, err
 }
 
 // judge loads and binds one object.

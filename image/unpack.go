@@ -47,7 +47,7 @@ func newUnpacker(dir string, maxBytes int64, maxEntries int) (*unpacker, error) 
 	if err != nil {
 		return nil, err
 	}
-	v, err := rootfs.Dir(dir)
+	v, err := rootfs.Dir(dir, rootfs.Live())
 	if err != nil {
 		r.Close()
 		return nil, err

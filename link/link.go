@@ -76,10 +76,27 @@ func NewChecker() *Checker {
 
 // symbolIndex maps a symbol name to its definitions in one object.
 type symbolIndex struct {
-	once      sync.Once
-	defs      map[string][]elffacts.DefinedSymbol
+	once sync.Once
+	all  []elffacts.DefinedSymbol
+	// first is the index in all of a name's first definition; more holds
+	// the rest for the few names defined more than once (versions).
+	first     map[string]int32
+	more      map[string][]int32
 	versioned bool // the object has a DT_VERSYM table
 	versions  map[string]bool
+}
+
+// defs appends the definitions of name to buf.
+func (ix *symbolIndex) defs(name string, buf []elffacts.DefinedSymbol) []elffacts.DefinedSymbol {
+	i, ok := ix.first[name]
+	if !ok {
+		return buf
+	}
+	buf = append(buf, ix.all[i])
+	for _, j := range ix.more[name] {
+		buf = append(buf, ix.all[j])
+	}
+	return buf
 }
 
 func (c *Checker) index(f *elffacts.Facts) *symbolIndex {
@@ -91,9 +108,17 @@ func (c *Checker) index(f *elffacts.Facts) *symbolIndex {
 	}
 	c.mu.Unlock()
 	ix.once.Do(func() {
-		ix.defs = make(map[string][]elffacts.DefinedSymbol, len(f.Defined))
-		for _, d := range f.Defined {
-			ix.defs[d.Name] = append(ix.defs[d.Name], d)
+		ix.all = f.Defined
+		ix.first = make(map[string]int32, len(f.Defined))
+		for i, d := range f.Defined {
+			if _, dup := ix.first[d.Name]; dup {
+				if ix.more == nil {
+					ix.more = map[string][]int32{}
+				}
+				ix.more[d.Name] = append(ix.more[d.Name], int32(i))
+				continue
+			}
+			ix.first[d.Name] = int32(i)
 		}
 		// ld writes DT_VERSYM whenever the object defines or needs a
 		// version.
@@ -213,8 +238,9 @@ func (c *Checker) symbols(scope []*loader.Object, musl bool) []Problem {
 // lookup finds the definition a reference binds to: the first object in
 // scope order with a matching definition (do_lookup_x, check_match).
 func lookup(scope []*loader.Object, ixs []*symbolIndex, r elffacts.RequiredSymbol, musl bool) (*loader.Object, elffacts.DefinedSymbol, bool) {
+	var buf [4]elffacts.DefinedSymbol
 	for i, ix := range ixs {
-		defs := ix.defs[r.Name]
+		defs := ix.defs(r.Name, buf[:0])
 		if len(defs) == 0 {
 			continue
 		}

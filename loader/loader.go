@@ -130,6 +130,13 @@ func WithHWCaps(subdirs []string) Option {
 	return func(l *Loader) { l.hwcaps = subdirs }
 }
 
+// WithoutSymbols reads objects without their symbols and version tables:
+// enough to compute load graphs (hitch ldd), not to check binding (the
+// link package needs them).
+func WithoutSymbols() Option {
+	return func(l *Loader) { l.readOpts = append(l.readOpts, elffacts.WithoutSymbols()) }
+}
+
 // WithDir sets the working directory inside the View, against which
 // relative names and empty search path entries are opened ("/" by
 // default).
@@ -140,10 +147,11 @@ func WithDir(dir string) Option {
 // Loader computes load graphs in one View. It reads each object once,
 // however many graphs it is part of, and is safe for concurrent use.
 type Loader struct {
-	view   *rootfs.View
-	env    map[string]string
-	hwcaps []string
-	cwd    string
+	view     *rootfs.View
+	env      map[string]string
+	hwcaps   []string
+	cwd      string
+	readOpts []elffacts.Option
 
 	mu      sync.Mutex
 	systems map[string]*system
@@ -159,11 +167,12 @@ type fileEntry struct {
 // New returns a Loader for the View.
 func New(view *rootfs.View, opts ...Option) *Loader {
 	l := &Loader{
-		view:    view,
-		env:     map[string]string{},
-		cwd:     "/",
-		systems: map[string]*system{},
-		files:   map[string]*fileEntry{},
+		view:     view,
+		env:      map[string]string{},
+		cwd:      "/",
+		systems:  map[string]*system{},
+		files:    map[string]*fileEntry{},
+		readOpts: []elffacts.Option{elffacts.WithoutHash()},
 	}
 	for _, o := range opts {
 		o(l)
@@ -208,6 +217,14 @@ func (l *Loader) read(file string) (*elffacts.Facts, error) {
 		return nil, err
 	}
 	defer f.Close()
+	ra, ok := f.(io.ReaderAt)
+	if !ok {
+		return nil, fmt.Errorf("%s: cannot read at offsets", file)
+	}
+	// Most files of a tree are not ELF: four bytes say so, before a stat.
+	if magic, err := elffacts.HasMagic(ra); err == nil && !magic {
+		return nil, elffacts.ErrNotELF
+	}
 	fi, err := f.Stat()
 	if err != nil {
 		return nil, err
@@ -215,14 +232,16 @@ func (l *Loader) read(file string) (*elffacts.Facts, error) {
 	if fi.IsDir() {
 		return nil, errIsDir
 	}
-	ra, ok := f.(io.ReaderAt)
-	if !ok {
-		return nil, fmt.Errorf("%s: cannot read at offsets", file)
+	if !fi.Mode().IsRegular() {
+		return nil, errNotRegular
 	}
-	return elffacts.Read(ra, fi.Size(), elffacts.WithoutHash())
+	return elffacts.Read(ra, fi.Size(), l.readOpts...)
 }
 
-var errIsDir = errors.New("is a directory")
+var (
+	errIsDir      = errors.New("is a directory")
+	errNotRegular = errors.New("not a regular file")
+)
 
 func (l *Loader) system(interp, class, machine string) *system {
 	key := interp + "\x00" + class + "\x00" + machine

@@ -26,6 +26,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -65,7 +66,9 @@ type mount struct {
 	dst  string   // clean absolute container path
 	host string   // host path of the mounted file or directory
 	root *os.Root // the directory holding it
-	name string   // "." for a directory mount, the file's name for a file mount
+	// dirfd is the same directory opened O_PATH, for openat2.
+	dirfd *os.File
+	name  string // "." for a directory mount, the file's name for a file mount
 }
 
 // View is a read-only root filesystem with binds. Its methods are safe for
@@ -74,20 +77,169 @@ type View struct {
 	mounts []*mount // mounts[0] is the root; later mounts shadow earlier ones
 	owned  []*mount // the mounts this View opened (Close closes them)
 	parent *View
+	// stats caches lstat and readlink results by canonical path. A View
+	// is a snapshot: the trees it shows are not expected to change while
+	// it is open, and the loader emulation asks about the same
+	// directories thousands of times.
+	stats sync.Map // string → statEntry
+	// listings caches directory contents by mount and directory.
+	listings sync.Map // string → *dirListing
+	resolved sync.Map // name → resolvedEntry, for Resolve
+	live     bool     // nothing cached
 }
 
-// Dir returns a View whose root is the host directory dir.
-func Dir(dir string) (*View, error) {
+// dirListing holds the entries of one directory of a mount's tree, read
+// once: a name missing from it does not exist, without a system call,
+// which is most of what the loader's search asks.
+type dirListing struct {
+	once    sync.Once
+	entries map[string]fs.DirEntry
+	err     error
+}
+
+// errNotListed says lstatListed cannot answer from a listing.
+var errNotListed = errors.New("not listed")
+
+// listed looks the canonical path p (rel inside m) up in the listing of
+// its directory, when p is not a mount point itself and its directory
+// lies in the same mount; answered is false when no listing can say.
+func (v *View) listed(m *mount, p string) (e fs.DirEntry, answered bool) {
+	if v.live || p == m.dst || m.name != "." {
+		return nil, false
+	}
+	dm, drel := v.locate(path.Dir(p))
+	if dm != m {
+		return nil, false
+	}
+	l := v.listing(m, drel)
+	if l.err != nil {
+		return nil, false
+	}
+	return l.entries[path.Base(p)], true
+}
+
+// listing returns the listing of directory drel of mount m, read once.
+func (v *View) listing(m *mount, drel string) *dirListing {
+	key := m.host + "\x00" + drel
+	li, _ := v.listings.LoadOrStore(key, &dirListing{})
+	l := li.(*dirListing)
+	l.once.Do(func() {
+		es, err := m.readDir(drel)
+		if err == nil {
+			l.entries = make(map[string]fs.DirEntry, len(es))
+			for _, e := range es {
+				l.entries[e.Name()] = e
+			}
+			return
+		}
+		if err != errNotListed {
+			l.err = err
+			return
+		}
+		// Through os.Root: its entries' Info works relative to it.
+		f, err := m.root.Open(drel)
+		if err != nil {
+			l.err = err
+			return
+		}
+		defer f.Close()
+		es, err = f.ReadDir(-1)
+		if err != nil {
+			l.err = err
+			return
+		}
+		l.entries = make(map[string]fs.DirEntry, len(es))
+		for _, e := range es {
+			l.entries[e.Name()] = e
+		}
+	})
+	return l
+}
+
+// lstatListed answers lstat from a listing, or says errNotListed.
+func (v *View) lstatListed(m *mount, p, rel string) (fs.FileInfo, error) {
+	e, ok := v.listed(m, p)
+	if !ok {
+		return nil, errNotListed
+	}
+	if e == nil {
+		return nil, &fs.PathError{Op: "lstat", Path: rel, Err: syscall.ENOENT}
+	}
+	fi, err := e.Info()
+	if err != nil {
+		return nil, errNotListed
+	}
+	return fi, nil
+}
+
+// ltype is the type bits of lstat(p), all that path resolution needs: a
+// listing gives them without a stat call.
+func (v *View) ltype(p string) (fs.FileMode, error) {
+	if !v.live {
+		if e, ok := v.stats.Load(p); ok {
+			se := e.(*statEntry)
+			if se.err != nil {
+				return 0, se.err
+			}
+			return se.fi.Mode().Type(), nil
+		}
+		m, rel := v.locate(p)
+		if e, ok := v.listed(m, p); ok && (e != nil || !v.aboveBind(p)) {
+			if e == nil {
+				return 0, &fs.PathError{Op: "lstat", Path: rel, Err: syscall.ENOENT}
+			}
+			return e.Type(), nil
+		}
+	}
+	fi, err := v.lstat(p)
+	if err != nil {
+		return 0, err
+	}
+	return fi.Mode().Type(), nil
+}
+
+// aboveBind reports whether p is a directory above some bind's
+// destination, which exists in the View even when the tree below lacks it.
+func (v *View) aboveBind(p string) bool {
+	for _, o := range v.mounts[1:] {
+		if strings.HasPrefix(o.dst, strings.TrimSuffix(p, "/")+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+type statEntry struct {
+	fi   fs.FileInfo
+	err  error
+	link string // the target, for a symlink
+	lerr error
+}
+
+// Option changes a View made by Dir.
+type Option func(*View)
+
+// Live says the tree changes while the View is open (an unpacker writing
+// into it): nothing is cached, every question goes to the file system.
+func Live() Option { return func(v *View) { v.live = true } }
+
+// Dir returns a View whose root is the host directory dir. A View caches
+// what it learns about the tree (it is a snapshot) unless made Live.
+func Dir(dir string, opts ...Option) (*View, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
 	}
-	r, err := os.OpenRoot(abs)
+	r, fd, err := openRoot(abs)
 	if err != nil {
 		return nil, fmt.Errorf("opening root filesystem: %w", err)
 	}
-	m := &mount{dst: "/", host: abs, root: r, name: "."}
-	return &View{mounts: []*mount{m}, owned: []*mount{m}}, nil
+	m := &mount{dst: "/", host: abs, root: r, dirfd: fd, name: "."}
+	v := &View{mounts: []*mount{m}, owned: []*mount{m}}
+	for _, o := range opts {
+		o(v)
+	}
+	return v, nil
 }
 
 // Root is the host directory at the View's root.
@@ -107,7 +259,7 @@ func (v *View) Binds() []Bind {
 func (v *View) Close() error {
 	var errs []error
 	for _, m := range v.owned {
-		errs = append(errs, m.root.Close())
+		errs = append(errs, m.root.Close(), m.dirfd.Close())
 	}
 	v.owned = nil
 	return errors.Join(errs...)
@@ -120,7 +272,7 @@ func (v *View) Close() error {
 // /usr/lib/x.so); a missing destination is created, virtually, as
 // apptainer does. v itself is unchanged.
 func (v *View) WithBinds(binds ...Bind) (*View, error) {
-	nv := &View{mounts: slices.Clone(v.mounts), parent: v}
+	nv := &View{mounts: slices.Clone(v.mounts), parent: v, live: v.live}
 	for _, b := range binds {
 		m, err := nv.bind(b)
 		if err != nil {
@@ -131,6 +283,9 @@ func (v *View) WithBinds(binds ...Bind) (*View, error) {
 		nv.mounts = slices.DeleteFunc(nv.mounts, func(o *mount) bool { return o.dst == m.dst && o.dst != "/" })
 		nv.mounts = append(nv.mounts, m)
 		nv.owned = append(nv.owned, m)
+		// What was looked up while mounting may be under the new mount.
+		nv.stats.Clear()
+		nv.resolved.Clear()
 	}
 	return nv, nil
 }
@@ -163,7 +318,7 @@ func (v *View) bind(b Bind) (*mount, error) {
 		}
 		dir, m.name = filepath.Dir(src), filepath.Base(src)
 	}
-	if m.root, err = os.OpenRoot(dir); err != nil {
+	if m.root, m.dirfd, err = openRoot(dir); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -211,20 +366,35 @@ func (v *View) locate(p string) (*mount, string) {
 // path above a bind's destination that the underlying tree lacks exists
 // as a directory, as the runtime creates it.
 func (v *View) lstat(p string) (fs.FileInfo, error) {
+	if v.live {
+		return v.lstatUncached(p)
+	}
+	if e, ok := v.stats.Load(p); ok {
+		return e.(*statEntry).fi, e.(*statEntry).err
+	}
+	fi, err := v.lstatUncached(p)
+	e := &statEntry{fi: fi, err: err}
+	if err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		e.link, e.lerr = v.readlinkUncached(p)
+	}
+	v.stats.Store(p, e)
+	return fi, err
+}
+
+func (v *View) lstatUncached(p string) (fs.FileInfo, error) {
 	m, rel := v.locate(p)
-	fi, err := m.root.Lstat(rel)
+	fi, err := v.lstatListed(m, p, rel)
+	if err == errNotListed {
+		fi, err = m.root.Lstat(rel)
+	}
 	if err == nil {
 		if p == m.dst && m.dst != "/" {
 			return renamed{fi, path.Base(p)}, nil
 		}
 		return fi, nil
 	}
-	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
-		for _, o := range v.mounts[1:] {
-			if strings.HasPrefix(o.dst, strings.TrimSuffix(p, "/")+"/") {
-				return syntheticDir(path.Base(p)), nil
-			}
-		}
+	if (errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)) && v.aboveBind(p) {
+		return syntheticDir(path.Base(p)), nil
 	}
 	return nil, err
 }
@@ -233,7 +403,23 @@ func (v *View) lstat(p string) (fs.FileInfo, error) {
 // followed inside the View. It is what the kernel's path lookup gives a
 // process chrooted into the View.
 func (v *View) Resolve(name string) (string, error) {
-	return v.resolve(name, true, false)
+	if v.live {
+		return v.resolve(name, true, false)
+	}
+	// The loader emulation resolves the same few hundred paths for
+	// every program it loads.
+	if r, ok := v.resolved.Load(name); ok {
+		e := r.(resolvedEntry)
+		return e.path, e.err
+	}
+	p, err := v.resolve(name, true, false)
+	v.resolved.Store(name, resolvedEntry{p, err})
+	return p, err
+}
+
+type resolvedEntry struct {
+	path string
+	err  error
 }
 
 // ResolvePrefix resolves name like Resolve, except that from the first
@@ -270,7 +456,7 @@ func (v *View) resolve(name string, followLast, allowMissing bool) (string, erro
 			break
 		}
 		p := join(cand)
-		fi, err := v.lstat(p)
+		typ, err := v.ltype(p)
 		if err != nil {
 			if allowMissing && errors.Is(err, fs.ErrNotExist) {
 				done = append(cand, cleanRest(todo)...)
@@ -279,7 +465,7 @@ func (v *View) resolve(name string, followLast, allowMissing bool) (string, erro
 			}
 			return "", &fs.PathError{Op: "resolve", Path: name, Err: unwrapPathError(err)}
 		}
-		if fi.Mode()&fs.ModeSymlink != 0 {
+		if typ&fs.ModeSymlink != 0 {
 			hops++
 			if hops > maxSymlinks {
 				return "", &fs.PathError{Op: "resolve", Path: name, Err: syscall.ELOOP}
@@ -294,7 +480,7 @@ func (v *View) resolve(name string, followLast, allowMissing bool) (string, erro
 			todo = append(split(target), todo...)
 			continue
 		}
-		if len(todo) > 0 && !fi.IsDir() {
+		if len(todo) > 0 && !typ.IsDir() {
 			return "", &fs.PathError{Op: "resolve", Path: name, Err: syscall.ENOTDIR}
 		}
 		done = cand
@@ -328,6 +514,18 @@ func unwrapPathError(err error) error {
 }
 
 func (v *View) readlink(p string) (string, error) {
+	if v.live {
+		return v.readlinkUncached(p)
+	}
+	if _, err := v.lstat(p); err == nil {
+		if e, ok := v.stats.Load(p); ok && e.(*statEntry).fi.Mode()&fs.ModeSymlink != 0 {
+			return e.(*statEntry).link, e.(*statEntry).lerr
+		}
+	}
+	return v.readlinkUncached(p)
+}
+
+func (v *View) readlinkUncached(p string) (string, error) {
 	m, rel := v.locate(p)
 	return m.root.Readlink(rel)
 }
@@ -371,12 +569,12 @@ func (v *View) Open(name string) (fs.File, error) {
 // OpenPath opens the container path p (absolute, or relative to the
 // root), following symlinks inside the View.
 func (v *View) OpenPath(p string) (fs.File, error) {
-	rp, err := v.resolve(p, true, false)
+	rp, err := v.Resolve(p)
 	if err != nil {
 		return nil, err
 	}
 	m, rel := v.locate(rp)
-	f, err := m.root.Open(rel)
+	f, err := m.open(rel)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			if fi, serr := v.lstat(rp); serr == nil && fi.IsDir() {
@@ -385,14 +583,18 @@ func (v *View) OpenPath(p string) (fs.File, error) {
 		}
 		return nil, &fs.PathError{Op: "open", Path: p, Err: unwrapPathError(err)}
 	}
-	fi, err := v.lstat(rp)
+	typ, err := v.ltype(rp)
 	if err != nil {
 		f.Close()
 		return nil, err
 	}
-	if fi.IsDir() {
+	if typ.IsDir() {
 		// Its listing must show the binds below it: list through the View.
 		f.Close()
+		fi, err := v.lstat(rp)
+		if err != nil {
+			return nil, err
+		}
 		return &dirFile{view: v, path: rp, info: renamed{fi, path.Base(p)}}, nil
 	}
 	// Opened through a symlink or a file bind, it is named as asked, as
@@ -402,12 +604,12 @@ func (v *View) OpenPath(p string) (fs.File, error) {
 
 // namedFile is an open file whose Stat carries the name it was opened by.
 type namedFile struct {
-	*os.File
+	fileReaderAt
 	name string
 }
 
 func (f namedFile) Stat() (fs.FileInfo, error) {
-	fi, err := f.File.Stat()
+	fi, err := f.fileReaderAt.Stat()
 	if err != nil {
 		return nil, err
 	}
@@ -479,23 +681,33 @@ func (v *View) ReadDir(name string) ([]fs.DirEntry, error) {
 	}
 	entries := map[string]fs.DirEntry{}
 	m, rel := v.locate(rp)
-	f, err := m.root.Open(rel)
-	switch {
-	case err == nil:
-		list, err := f.ReadDir(-1)
-		f.Close()
-		if err != nil {
-			return nil, &fs.PathError{Op: "readdir", Path: name, Err: unwrapPathError(err)}
+	var list []fs.DirEntry
+	var lerr error
+	if v.live {
+		// Through os.Root: its entries' Info works relative to it.
+		var f *os.File
+		if f, lerr = m.root.Open(rel); lerr == nil {
+			list, lerr = f.ReadDir(-1)
+			f.Close()
 		}
+	} else {
+		l := v.listing(m, rel)
+		lerr = l.err
+		for _, e := range l.entries {
+			list = append(list, e)
+		}
+	}
+	switch {
+	case lerr == nil:
 		for _, e := range list {
 			entries[e.Name()] = e
 		}
-	case errors.Is(err, fs.ErrNotExist):
+	case errors.Is(lerr, fs.ErrNotExist):
 		if fi, serr := v.lstat(rp); serr != nil || !fi.IsDir() {
-			return nil, &fs.PathError{Op: "readdir", Path: name, Err: unwrapPathError(err)}
+			return nil, &fs.PathError{Op: "readdir", Path: name, Err: unwrapPathError(lerr)}
 		}
 	default:
-		return nil, &fs.PathError{Op: "readdir", Path: name, Err: unwrapPathError(err)}
+		return nil, &fs.PathError{Op: "readdir", Path: name, Err: unwrapPathError(lerr)}
 	}
 	// Binds directly below this directory, and directories on the way to
 	// deeper ones, replace what the tree has under their names.

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 
 	"github.com/hitch-hpc/hitch/loader"
@@ -27,6 +28,7 @@ stderr in the loader's words.
 
 --format json gives the load graph: for each object the name asked for,
 the path opened, the real file, the rule that found it, who needed it.
+Symbol versions and binding are not checked here; 'hitch check' does.
 
 IMAGE is named as for 'hitch inspect' (DIR, host, oci:DIR, docker-archive:FILE,
 sif:FILE, a registry reference).
@@ -59,6 +61,7 @@ func runLdd(e *env, args []string) error {
 	fs := newFlags(e, "ldd", "[flags] IMAGE FILE...", lddHelp)
 	format := formatFlag(fs)
 	vf := addViewFlags(fs)
+	jobs := fs.Int("jobs", 0, "files worked on at once (default: the number of CPUs)")
 	args, err := e.parse(fs, args)
 	if err != nil {
 		return err
@@ -74,15 +77,46 @@ func runLdd(e *env, args []string) error {
 		return err
 	}
 	defer o.Close()
-	l := loader.New(o.view, o.opts...)
+	l := loader.New(o.view, append(o.opts, loader.WithoutSymbols())...)
 	doc := &lddDoc{Schema: 1, Image: args[0], Binds: vf.binds, Env: vf.env, Graphs: []*loader.Graph{}}
 	files := args[1:]
 	failed, unreadable := false, false
-	for _, f := range files {
+	// Graphs are computed by several workers and printed in order.
+	type result struct {
+		g   *loader.Graph
+		err error
+	}
+	results := make([]chan result, len(files))
+	for i := range results {
+		results[i] = make(chan result, 1)
+	}
+	next := make(chan int, len(files))
+	for i := range files {
+		next <- i
+	}
+	close(next)
+	n := *jobs
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	for w := 0; w < n; w++ {
+		go func() {
+			for i := range next {
+				if e.ctx.Err() != nil {
+					results[i] <- result{err: e.ctx.Err()}
+					continue
+				}
+				g, err := l.Load(e.ctx, files[i])
+				results[i] <- result{g, err}
+			}
+		}()
+	}
+	for i, f := range files {
+		r := <-results[i]
 		if *format == "text" && len(files) > 1 {
 			fmt.Fprintf(e.stdout, "%s:\n", f)
 		}
-		g, err := l.Load(e.ctx, f)
+		g, err := r.g, r.err
 		if err != nil {
 			if e.ctx.Err() != nil {
 				return e.ctx.Err()
