@@ -333,6 +333,44 @@ type state struct {
 	rtld    *Object
 	queue   []*Object // the search list: load order
 	fatal   bool
+
+	// Indexes of the objects found so far, so that a graph of thousands
+	// of objects costs no more per lookup than one of ten.
+	byName  map[string]*Object // requested names and paths
+	soname  map[string]*Object // the first object with each soname
+	byFile  map[string]*Object // real files
+	inQueue map[*Object]bool
+}
+
+// register indexes a found object.
+func (s *state) register(o *Object) {
+	if _, ok := s.byFile[o.File]; !ok {
+		s.byFile[o.File] = o
+	}
+	s.addName(o, o.Path)
+	for _, n := range o.names {
+		s.addName(o, n)
+	}
+	if o.Facts != nil && o.Facts.Soname != "" {
+		if _, ok := s.soname[o.Facts.Soname]; !ok {
+			s.soname[o.Facts.Soname] = o
+		}
+	}
+}
+
+// addName records that o was asked for by name.
+func (s *state) addName(o *Object, name string) {
+	if !contains(o.names, name) {
+		o.names = append(o.names, name)
+	}
+	if _, ok := s.byName[name]; !ok {
+		s.byName[name] = o
+	}
+}
+
+func (s *state) enqueue(o *Object) {
+	s.queue = append(s.queue, o)
+	s.inQueue[o] = true
 }
 
 // fatalError is a loader error that stops loading, with the loader's
@@ -342,8 +380,11 @@ type fatalError struct{ msg string }
 func (e *fatalError) Error() string { return e.msg }
 
 func (s *state) run(ctx context.Context, p, file string, facts *elffacts.Facts) {
+	s.byName, s.soname, s.byFile = map[string]*Object{}, map[string]*Object{}, map[string]*Object{}
+	s.inQueue = map[*Object]bool{}
 	s.main = &Object{Name: p, Path: p, File: file, Rule: RuleMain, NeededBy: -1, Facts: facts}
-	s.queue = []*Object{s.main}
+	s.enqueue(s.main)
+	s.register(s.main)
 	if s.sys.file == "" {
 		s.g.Error = fmt.Sprintf("%s: cannot execute: the interpreter %s is missing", p, s.g.Interp)
 	} else if rf, err := s.l.Facts(s.sys.file); err != nil {
@@ -353,6 +394,7 @@ func (s *state) run(ctx context.Context, p, file string, facts *elffacts.Facts) 
 		if rf.Soname != "" {
 			s.rtld.names = append(s.rtld.names, rf.Soname)
 		}
+		s.register(s.rtld)
 	}
 	s.preload()
 	for i := 0; i < len(s.queue) && !s.fatal; i++ {
@@ -372,9 +414,9 @@ func (s *state) run(ctx context.Context, p, file string, facts *elffacts.Facts) 
 				break
 			}
 			o.needed = append(o.needed, dep)
-			if !s.queued(dep) {
+			if !s.inQueue[dep] {
 				dep.loader = o
-				s.queue = append(s.queue, dep)
+				s.enqueue(dep)
 			}
 		}
 	}
@@ -413,22 +455,13 @@ func (s *state) listOrder() []*Object {
 			continue
 		}
 		list = append(list, o)
-		if o == prev && s.rtld != nil && s.queued(s.rtld) {
+		if o == prev && s.rtld != nil && s.inQueue[s.rtld] {
 			at = i
 			list = append(list, s.rtld)
 		}
 	}
 	_ = at
 	return list
-}
-
-func (s *state) queued(o *Object) bool {
-	for _, q := range s.queue {
-		if q == o {
-			return true
-		}
-	}
-	return false
 }
 
 // preload maps LD_PRELOAD and /etc/ld.so.preload (rtld.c do_preload): a
@@ -456,8 +489,8 @@ func (s *state) preload() {
 			if o.Rule == RulePath {
 				o.Rule = RulePreload
 			}
-			if !s.queued(o) {
-				s.queue = append(s.queue, o)
+			if !s.inQueue[o] {
+				s.enqueue(o)
 			}
 		}
 	}
@@ -468,26 +501,14 @@ func (s *state) preload() {
 // remembered as a name. Objects that were not found are never matched,
 // so the loader looks a missing name up again each time.
 func (s *state) loaded(name string) *Object {
-	for _, o := range s.all() {
-		if !o.Found() {
-			continue
-		}
-		if o.Path == name || contains(o.names, name) {
-			return o
-		}
-		if o.Facts != nil && o.Facts.Soname == name {
-			o.names = append(o.names, name)
-			return o
-		}
+	if o := s.byName[name]; o != nil {
+		return o
+	}
+	if o := s.soname[name]; o != nil {
+		s.addName(o, name)
+		return o
 	}
 	return nil
-}
-
-func (s *state) all() []*Object {
-	if s.rtld != nil && !s.queued(s.rtld) {
-		return append(s.queue[:len(s.queue):len(s.queue)], s.rtld)
-	}
-	return s.queue
 }
 
 func contains(list []string, s string) bool {
@@ -510,7 +531,7 @@ func (s *state) mapObject(name string, by *Object, preload bool) (*Object, error
 		p, ok := s.expand(name, by)
 		if ok {
 			o, err := s.candidate(p, name, RulePath, "")
-			if o != nil || err != nil {
+			if o != nil || (err != nil && err != errStopList) {
 				return o, err
 			}
 		}
@@ -526,15 +547,7 @@ func (s *state) mapObject(name string, by *Object, preload bool) (*Object, error
 // search walks the search path for a name without a slash.
 func (s *state) search(name string, by *Object) (*Object, error) {
 	try := func(entries []string, owner *Object, rule Rule) (*Object, error) {
-		for _, dir := range s.dirs(entries, owner) {
-			for _, sub := range s.subdirs {
-				o, err := s.candidate(dir+sub+name, name, rule, dir)
-				if o != nil || err != nil {
-					return o, err
-				}
-			}
-		}
-		return nil, nil
+		return s.tryDirs(s.dirs(entries, owner), name, rule)
 	}
 	// DT_RPATH of the object and its loaders, then of the program,
 	// unless the object has DT_RUNPATH (dl-load.c).
@@ -571,23 +584,45 @@ func (s *state) search(name string, by *Object) (*Object, error) {
 	nodeflib := contains(by.Facts.Flags1, "NODEFLIB")
 	if s.sys.cache != nil {
 		if p, ok := s.sys.cache.Lookup(name, s.want); ok && !(nodeflib && s.sys.inSystemDir(p)) {
-			if r, err := s.candidate(p, name, RuleCache, ""); r != nil || err != nil {
+			if r, err := s.candidate(p, name, RuleCache, ""); r != nil || (err != nil && err != errStopList) {
 				return r, err
 			}
 		}
 	}
 	if !nodeflib {
-		for _, dir := range s.sys.systemDirs {
-			for _, sub := range s.subdirs {
-				o, err := s.candidate(dir+sub+name, name, RuleDefault, dir)
-				if o != nil || err != nil {
-					return o, err
-				}
+		return s.tryDirs(s.sys.systemDirs, name, RuleDefault)
+	}
+	return nil, nil
+}
+
+// tryDirs is open_path: each directory through its hwcaps subdirectories.
+// When the last attempt in a directory fails other than "no such file"
+// or "permission denied" (a symlink loop, a file where a directory
+// should be), the loader gives up on the whole list and goes on to the
+// next source of directories.
+func (s *state) tryDirs(dirs []string, name string, rule Rule) (*Object, error) {
+	for _, dir := range dirs {
+		var err error
+		for _, sub := range s.subdirs {
+			var o *Object
+			o, err = s.candidate(dir+sub+name, name, rule, dir)
+			if o != nil {
+				return o, nil
 			}
+			if err != nil && err != errStopList {
+				return nil, err
+			}
+		}
+		if err == errStopList {
+			return nil, nil
 		}
 	}
 	return nil, nil
 }
+
+// errStopList is candidate's way to say the open failed with an error
+// that ends the directory list (see tryDirs).
+var errStopList = errors.New("stop searching this list")
 
 // dirs turns search path entries into directory prefixes as fillin_rpath
 // does: tokens expanded, entries that cannot be expanded dropped,
@@ -699,15 +734,14 @@ func (s *state) candidate(p, name string, rule Rule, dir string) (*Object, error
 	}
 	file, err := s.l.view.Resolve(full)
 	if err != nil {
-		return nil, nil
-	}
-	for _, o := range s.all() {
-		if o.Found() && o.File == file {
-			if !contains(o.names, name) {
-				o.names = append(o.names, name)
-			}
-			return o, nil
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
+			return nil, nil
 		}
+		return nil, errStopList
+	}
+	if o := s.byFile[file]; o != nil {
+		s.addName(o, name)
+		return o, nil
 	}
 	facts, err := s.l.Facts(file)
 	switch {
@@ -743,7 +777,9 @@ func (s *state) candidate(p, name string, rule Rule, dir string) (*Object, error
 	default:
 		return nil, &fatalError{p + ": only ET_DYN and ET_EXEC can be loaded"}
 	}
-	return &Object{Name: name, Path: p, File: file, Rule: rule, Dir: dir, NeededBy: -1, Facts: facts, names: []string{name}}, nil
+	o := &Object{Name: name, Path: p, File: file, Rule: rule, Dir: dir, NeededBy: -1, Facts: facts, names: []string{name}}
+	s.register(o)
+	return o, nil
 }
 
 // ehdrSize is the size of the ELF header of a class.

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"path"
 	"strings"
+	"syscall"
 
 	"github.com/hitch-hpc/hitch/elffacts"
 )
@@ -235,8 +236,8 @@ func (s *muslState) useSelf(name string, by *Object) *Object {
 }
 
 // pathOpen is path_open: the first "dir/name" that exists, with empty
-// entries skipped; stop is set when the search must end there (a file
-// that exists but cannot be opened).
+// entries skipped; stop is set when the whole search must end there (an
+// open that fails with, say, a symlink loop).
 func (s *muslState) pathOpen(name, list string) (p string, stop bool) {
 	for _, dir := range strings.FieldsFunc(list, func(r rune) bool { return r == ':' || r == '\n' }) {
 		cand := dir + "/" + name
@@ -244,10 +245,16 @@ func (s *muslState) pathOpen(name, list string) (p string, stop bool) {
 		if !path.IsAbs(full) {
 			full = strings.TrimSuffix(s.l.cwd, "/") + "/" + full
 		}
-		if f, err := s.l.view.Resolve(full); err == nil {
+		f, err := s.l.view.Resolve(full)
+		if err == nil {
 			if _, err := s.l.view.Stat(strings.TrimPrefix(f, "/")); err == nil {
 				return cand, false
 			}
+			continue
+		}
+		// Any error but these ends the whole search (path_open's -2).
+		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) && !errors.Is(err, fs.ErrPermission) && !errors.Is(err, syscall.ENAMETOOLONG) {
+			return "", true
 		}
 	}
 	return "", false

@@ -146,3 +146,17 @@ if command -v musl-gcc >/dev/null 2>&1; then
 		-Wl,--allow-shlib-undefined
 	printf '%s/sys\n' "$M" > "$r/etc/ld-musl-x86_64.path"
 fi
+
+# Absurd but legal: a program that needs 1,000 libraries (empty ones, made
+# by ld alone), found through its RUNPATH.
+mkdir -p "$r/opt/many"
+: > "$out/empty.s"
+as -o "$out/empty.o" "$out/empty.s"
+i=0
+libs=
+while [ $i -lt 1000 ]; do
+	ld -shared -soname "libmany$i.so" -o "$r/opt/many/libmany$i.so" "$out/empty.o"
+	libs="$libs -l:libmany$i.so"
+	i=$((i + 1))
+done
+prog many /usr/bin -L"$r/opt/many" $libs -Wl,--enable-new-dtags,-rpath,/opt/many

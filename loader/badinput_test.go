@@ -1,0 +1,155 @@
+package loader_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/hitch-hpc/hitch/internal/oracle"
+	"github.com/hitch-hpc/hitch/loader"
+	"github.com/hitch-hpc/hitch/rootfs"
+)
+
+// TestBadInput spoils the fixture root in the ways strangers' images do
+// and checks that hitch still lists what the real loader lists, and says
+// what it skipped.
+func TestBadInput(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs chroot (root)")
+	}
+	tests := []struct {
+		name    string
+		spoil   func(t *testing.T, root string)
+		prog    string
+		env     []string
+		warning string // a warning hitch must give
+		musl    bool
+	}{
+		{
+			// The cache names a file that is gone: the loader goes on to
+			// the trusted directories.
+			name: "cache points to a missing file",
+			spoil: func(t *testing.T, root string) {
+				for _, d := range []string{"opt/x86_64", "usr/lib/x86_64-linux-gnu"} {
+					if err := os.Remove(filepath.Join(root, d, "libA.so.1")); err != nil && !os.IsNotExist(err) {
+						t.Fatal(err)
+					}
+				}
+				if err := os.WriteFile(filepath.Join(root, "lib/libA.so.1"), mustRead(t, filepath.Join(root, "opt/rpath/libA.so.1")), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			},
+			prog: "/usr/bin/plain",
+		},
+		{
+			name: "corrupt cache",
+			spoil: func(t *testing.T, root string) {
+				b := []byte("glibc-ld.so.cache1.1" + strings.Repeat("\xff", 200))
+				if err := os.WriteFile(filepath.Join(root, "etc/ld.so.cache"), b, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			},
+			prog:    "/usr/bin/plain",
+			warning: "ignoring /etc/ld.so.cache",
+		},
+		{
+			name: "truncated cache",
+			spoil: func(t *testing.T, root string) {
+				if err := os.Truncate(filepath.Join(root, "etc/ld.so.cache"), 30); err != nil {
+					t.Fatal(err)
+				}
+			},
+			prog:    "/usr/bin/plain",
+			warning: "ignoring /etc/ld.so.cache",
+		},
+		{
+			// A symlink loop where a library should be.
+			name: "symlink loop in a library directory",
+			spoil: func(t *testing.T, root string) {
+				dir := filepath.Join(root, "opt/loop")
+				if err := os.MkdirAll(dir, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				for _, lib := range []string{"libA.so.1", "libmw.so.1"} {
+					if err := os.Symlink(lib, filepath.Join(dir, lib)); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := os.Symlink("b", filepath.Join(dir, "a")); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Symlink("a", filepath.Join(dir, "b")); err != nil {
+					t.Fatal(err)
+				}
+			},
+			prog: "/usr/bin/runpath",
+			env:  []string{"LD_LIBRARY_PATH=/opt/loop:/opt/loop/a:/opt/llp"},
+		},
+		{
+			// musl ends the whole search at such an error.
+			name: "symlink loop, musl",
+			spoil: func(t *testing.T, root string) {
+				dir := filepath.Join(root, "opt/loop")
+				if err := os.MkdirAll(dir, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Symlink("libmw.so.1", filepath.Join(dir, "libmw.so.1")); err != nil {
+					t.Fatal(err)
+				}
+			},
+			prog: "/usr/bin/musl_runpath",
+			env:  []string{"LD_LIBRARY_PATH=/opt/loop"},
+			musl: true,
+		},
+		{
+			name:  "empty LD_LIBRARY_PATH entries are the working directory",
+			spoil: func(t *testing.T, root string) {},
+			prog:  "/usr/bin/runpath",
+			env:   []string{"LD_LIBRARY_PATH=::/opt/llp:"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root := ruleRoot(t, "host")
+			tt.spoil(t, root)
+			run := oracle.Run{Root: root, File: tt.prog, Env: tt.env, Musl: tt.musl}
+			if tt.musl {
+				if _, err := os.Stat(filepath.Join(root, tt.prog)); err != nil {
+					t.Skip("musl fixtures not built")
+				}
+				run.Interp = "/lib/ld-musl-x86_64.so.1"
+			}
+			real, err := run.Do()
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, err := rootfs.Dir(root)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer v.Close()
+			g, err := loader.New(v, loader.WithEnv(tt.env), loader.WithHWCaps(hostHWCaps(t))).Load(context.Background(), tt.prog)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(real.List, g.Ldd()); diff != "" {
+				t.Errorf("load list (-loader +hitch):\n%s\nloader stderr: %s", diff, real.Stderr)
+			}
+			if tt.warning != "" && !strings.Contains(strings.Join(g.Warnings, "\n"), tt.warning) {
+				t.Errorf("warnings %q, want one containing %q", g.Warnings, tt.warning)
+			}
+		})
+	}
+}
+
+func mustRead(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
