@@ -3,6 +3,7 @@ package loader_test
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -152,4 +153,60 @@ func mustRead(t *testing.T, name string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestLdconfigOption: a library added after ldconfig last ran, in a
+// directory newly named in ld.so.conf. The image's cache does not know
+// it; WithLdconfig predicts what the loader does once ldconfig has run.
+func TestLdconfigOption(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs chroot (root)")
+	}
+	root := ruleRoot(t, "host")
+	if err := os.MkdirAll(filepath.Join(root, "opt/late"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// /usr/bin/soname needs libQ.so.1, which nothing in the image's
+	// cache or search path provides.
+	if err := os.WriteFile(filepath.Join(root, "opt/late/libQ.so.1"), mustRead(t, filepath.Join(root, "opt/soname/libP.so.1")), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	conf := filepath.Join(root, "etc/ld.so.conf")
+	if err := os.WriteFile(conf, append([]byte("/opt/late\n"), mustRead(t, conf)...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	v, err := rootfs.Dir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	hw := hostHWCaps(t)
+	load := func(opts ...loader.Option) []string {
+		g, err := loader.New(v, append(opts, loader.WithHWCaps(hw))...).Load(context.Background(), "/usr/bin/soname")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g.Ldd()
+	}
+	stale, err := oracle.Run{Root: root, File: "/usr/bin/soname"}.Do()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(stale.List, load()); diff != "" {
+		t.Errorf("with the stale cache (-loader +hitch):\n%s", diff)
+	}
+	predicted := load(loader.WithLdconfig())
+	if out, err := exec.Command("chroot", root, "/sbin/ldconfig", "-X").CombinedOutput(); err != nil {
+		t.Fatalf("ldconfig: %v\n%s", err, out)
+	}
+	fresh, err := oracle.Run{Root: root, File: "/usr/bin/soname"}.Do()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(fresh.List, predicted); diff != "" {
+		t.Errorf("WithLdconfig against the loader after ldconfig (-loader +hitch):\n%s", diff)
+	}
+	if cmp.Equal(stale.List, fresh.List) {
+		t.Errorf("the scenario shows nothing: ldconfig changed no choice\n%s", strings.Join(fresh.List, "\n"))
+	}
 }

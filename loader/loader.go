@@ -152,9 +152,10 @@ type Loader struct {
 	hwcaps   []string
 	cwd      string
 	readOpts []elffacts.Option
+	ldconfig bool
 
 	mu      sync.Mutex
-	systems map[string]*system
+	systems map[string]*systemEntry
 	files   map[string]*fileEntry
 }
 
@@ -170,7 +171,7 @@ func New(view *rootfs.View, opts ...Option) *Loader {
 		view:     view,
 		env:      map[string]string{},
 		cwd:      "/",
-		systems:  map[string]*system{},
+		systems:  map[string]*systemEntry{},
 		files:    map[string]*fileEntry{},
 		readOpts: []elffacts.Option{elffacts.WithoutHash()},
 	}
@@ -246,13 +247,24 @@ var (
 func (l *Loader) system(interp, class, machine string) *system {
 	key := interp + "\x00" + class + "\x00" + machine
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	s := l.systems[key]
-	if s == nil {
-		s = newSystem(l.view, interp, class, machine)
-		l.systems[key] = s
+	e := l.systems[key]
+	if e == nil {
+		e = &systemEntry{}
+		l.systems[key] = e
 	}
-	return s
+	l.mu.Unlock()
+	e.once.Do(func() {
+		e.s = newSystem(l.view, interp, class, machine)
+		if l.ldconfig && e.s.want.Flags != 0 {
+			e.s.cache, e.s.warnings = l.buildCache(e.s)
+		}
+	})
+	return e.s
+}
+
+type systemEntry struct {
+	once sync.Once
+	s    *system
 }
 
 // defaultInterp is the loader a shared library without PT_INTERP gets,

@@ -20,8 +20,10 @@ import (
 // (SYSTEM_DIRS, DL_DST_LIB); hitch derives them from where the loader
 // lives, the distribution's layout, when the loader's file does not say.
 type system struct {
-	interp string // PT_INTERP as written
-	file   string // interp resolved in the View; "" when missing
+	interp  string // PT_INTERP as written
+	class   string
+	machine string
+	file    string // interp resolved in the View; "" when missing
 	// glibc version as major*1000+minor, e.g. 2036; 0 when unknown.
 	version    int
 	systemDirs []string // each ends in "/"
@@ -40,7 +42,7 @@ var ldSoVersion = regexp.MustCompile(`^ld-2\.([0-9]+)\.so$`)
 // class and machine. A missing loader is not an error here: the caller
 // reports it; the search rules still apply.
 func newSystem(v *rootfs.View, interp, class, machine string) *system {
-	s := &system{interp: interp, platform: platformFor(machine)}
+	s := &system{interp: interp, class: class, machine: machine, platform: platformFor(machine)}
 	if f, err := v.Resolve(interp); err == nil {
 		if fi, err := v.Stat(strings.TrimPrefix(f, "/")); err == nil && fi.Mode().IsRegular() {
 			s.file = f

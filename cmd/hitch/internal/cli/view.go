@@ -18,6 +18,7 @@ type viewFlags struct {
 	env      multiFlag
 	cpu      *string
 	platform *string
+	ldconfig *bool
 }
 
 const platformUsage = "`os/arch[/variant]` to pick from a multi-platform image (default: this machine's)"
@@ -34,6 +35,7 @@ func addViewFlags(fs *flag.FlagSet) *viewFlags {
 	fs.Var(&v.env, "env", "set `NAME=VALUE` in the environment, over the image's own (repeatable)")
 	v.cpu = fs.String("cpu", "baseline", "CPU `level` for glibc-hwcaps: baseline, x86-64-v2, x86-64-v3, x86-64-v4, or host")
 	v.platform = fs.String("platform", "", platformUsage)
+	v.ldconfig = fs.Bool("ldconfig", false, "as if ldconfig had just run in the image: rebuild the library cache from /etc/ld.so.conf instead of reading /etc/ld.so.cache")
 	return v
 }
 
@@ -100,6 +102,9 @@ func (v *viewFlags) open(e *env, ref string) (*opened, error) {
 	}
 	o.env = append(append([]string(nil), im.Config.Env...), v.env...)
 	o.opts = []loader.Option{loader.WithEnv(o.env), loader.WithHWCaps(hwcaps)}
+	if *v.ldconfig {
+		o.opts = append(o.opts, loader.WithLdconfig())
+	}
 	if wd := im.Config.WorkingDir; wd != "" {
 		o.opts = append(o.opts, loader.WithDir(wd))
 	}
