@@ -237,7 +237,11 @@ func judge(ctx context.Context, l *loader.Loader, c *link.Checker, p string) Ver
 		if pr.Kind == link.KindUndefined && !exe {
 			fatal = false
 		}
-		v.Reasons = append(v.Reasons, Reason{Kind: string(pr.Kind), Fatal: fatal, Message: pr.Message})
+		msg := pr.Message
+		if pr.Detail != "" {
+			msg += " (" + pr.Detail + ")"
+		}
+		v.Reasons = append(v.Reasons, Reason{Kind: string(pr.Kind), Fatal: fatal, Message: msg})
 	}
 	v.Status = OK
 	for _, r := range v.Reasons {

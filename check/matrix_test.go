@@ -160,7 +160,7 @@ func compareBound(t *testing.T, root, program string, binds []rootfs.Bind, env [
 	var msgs []string
 	seen := map[string]bool{}
 	for _, p := range link.NewChecker().Check(g) {
-		if p.Kind != link.KindCopySize && !seen[p.Message] {
+		if !seen[p.Message] {
 			seen[p.Message] = true
 			msgs = append(msgs, p.Message)
 		}

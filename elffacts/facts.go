@@ -109,6 +109,9 @@ type DefinedSymbol struct {
 	Binding string `json:"binding"` // "global", "weak" or "unique"
 	Type    string `json:"type"`    // "func", "object", "tls", "ifunc", "notype", "common"
 	Size    uint64 `json:"size"`
+	// Copy marks the target of a copy relocation: the program holds a copy
+	// of a library's object, Size bytes of it, made at load time.
+	Copy bool `json:"copy,omitempty"`
 }
 
 // RequiredSymbol is an undefined symbol that the loader must bind.

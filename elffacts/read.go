@@ -358,7 +358,10 @@ func (x *extractor) symbols() error {
 	}
 	facts.Required = make([]RequiredSymbol, 0, undef)
 	facts.Defined = make([]DefinedSymbol, 0, len(syms)-undef)
-	for _, s := range syms {
+	// defIndex maps a dynamic symbol table index (1-based: debug/elf
+	// drops the null symbol) to its place in Defined, for copy relocations.
+	defIndex := map[int]int{}
+	for i, s := range syms {
 		bind, ok := bindingNames[elf.ST_BIND(s.Info)]
 		if !ok {
 			continue
@@ -377,6 +380,7 @@ func (x *extractor) symbols() error {
 			})
 			continue
 		}
+		defIndex[i+1] = len(facts.Defined)
 		facts.Defined = append(facts.Defined, DefinedSymbol{
 			Name:    s.Name,
 			Version: version,
@@ -387,5 +391,82 @@ func (x *extractor) symbols() error {
 			Size:    s.Size,
 		})
 	}
+	if f.Type == elf.ET_EXEC || f.Type == elf.ET_DYN {
+		for _, idx := range x.copyRelocs() {
+			if d, ok := defIndex[idx]; ok {
+				facts.Defined[d].Copy = true
+			}
+		}
+	}
 	return nil
+}
+
+// copyTypes are the copy relocation types by machine.
+var copyTypes = map[elf.Machine]uint32{
+	elf.EM_X86_64:  uint32(elf.R_X86_64_COPY),
+	elf.EM_386:     uint32(elf.R_386_COPY),
+	elf.EM_AARCH64: uint32(elf.R_AARCH64_COPY),
+	elf.EM_ARM:     uint32(elf.R_ARM_COPY),
+	elf.EM_PPC64:   uint32(elf.R_PPC64_COPY),
+	elf.EM_PPC:     uint32(elf.R_PPC_COPY),
+	elf.EM_S390:    uint32(elf.R_390_COPY),
+	elf.EM_RISCV:   uint32(elf.R_RISCV_COPY),
+	elf.EM_SPARCV9: uint32(elf.R_SPARC_COPY),
+}
+
+// maxRelocSection bounds what is read of one relocation section.
+const maxRelocSection = 256 << 20
+
+// copyRelocs returns the dynamic symbol indices that copy relocations
+// name, from the REL and RELA sections linked to the dynamic symbol
+// table. Unreadable sections are skipped with a warning.
+func (x *extractor) copyRelocs() []int {
+	f := x.f
+	want, ok := copyTypes[f.Machine]
+	if !ok {
+		return nil
+	}
+	dynsym := -1
+	for i, s := range f.Sections {
+		if s.Type == elf.SHT_DYNSYM {
+			dynsym = i
+		}
+	}
+	var idx []int
+	for _, s := range f.Sections {
+		if (s.Type != elf.SHT_RELA && s.Type != elf.SHT_REL) || int(s.Link) != dynsym || s.Size > maxRelocSection {
+			continue
+		}
+		data, err := s.Data()
+		if err != nil {
+			x.warnf("reading relocations in %s: %v", s.Name, err)
+			continue
+		}
+		bo := f.ByteOrder
+		var size int
+		switch {
+		case f.Class == elf.ELFCLASS64 && s.Type == elf.SHT_RELA:
+			size = 24
+		case f.Class == elf.ELFCLASS64:
+			size = 16
+		case s.Type == elf.SHT_RELA:
+			size = 12
+		default:
+			size = 8
+		}
+		for off := 0; off+size <= len(data); off += size {
+			var sym, typ uint32
+			if f.Class == elf.ELFCLASS64 {
+				info := bo.Uint64(data[off+8:])
+				sym, typ = uint32(info>>32), uint32(info)
+			} else {
+				info := bo.Uint32(data[off+4:])
+				sym, typ = info>>8, info&0xff
+			}
+			if typ == want && sym != 0 {
+				idx = append(idx, int(sym))
+			}
+		}
+	}
+	return idx
 }

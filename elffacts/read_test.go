@@ -176,7 +176,7 @@ func TestCopyRelocatedObject(t *testing.T) {
 	// against, which a later check compares with the library's.
 	f := readFacts(t, filepath.Join(fixture.ELF(t), "bin", "app_copyreloc"))
 	got := findDefined(f, "ver_table", "VER_2")
-	want := elffacts.DefinedSymbol{Name: "ver_table", Version: "VER_2", From: "libver.so.1", Binding: "global", Type: "object", Size: 64}
+	want := elffacts.DefinedSymbol{Name: "ver_table", Version: "VER_2", From: "libver.so.1", Binding: "global", Type: "object", Size: 64, Copy: true}
 	if got == nil {
 		t.Fatalf("copy-relocated ver_table not among defined symbols: %+v", f.Defined)
 	}

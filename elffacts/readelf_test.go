@@ -125,6 +125,7 @@ type view struct {
 	Symbols        []string
 	BuildID        string
 	ISA            []string
+	CopyRelocs     []string // names of the targets of COPY relocations, sorted
 }
 
 func factsView(path string) (view, error) {
@@ -173,7 +174,11 @@ func factsView(path string) (view, error) {
 			name += "@" + s.Version
 		}
 		v.Symbols = append(v.Symbols, fmt.Sprintf("def %s %s %s %d", strings.ToUpper(s.Binding), strings.ToUpper(s.Type), name, s.Size))
+		if s.Copy {
+			v.CopyRelocs = append(v.CopyRelocs, s.Name)
+		}
 	}
+	slices.Sort(v.CopyRelocs)
 	for _, s := range facts.Required {
 		name := s.Name
 		if s.Version != "" {
@@ -201,7 +206,7 @@ var (
 )
 
 func readelfView(ctx context.Context, path string) (view, error) {
-	cmd := exec.CommandContext(ctx, "readelf", "-W", "-d", "--dyn-syms", "-V", "-n", path)
+	cmd := exec.CommandContext(ctx, "readelf", "-W", "-d", "--dyn-syms", "-V", "-n", "-r", path)
 	cmd.Env = append(os.Environ(), "LC_ALL=C")
 	out, err := cmd.Output()
 	if err != nil {
@@ -237,9 +242,22 @@ func readelfView(ctx context.Context, path string) (view, error) {
 			flushDef()
 			section = "verneed"
 			continue
+		case strings.HasPrefix(line, "Relocation section"):
+			flushDef()
+			section = "reloc"
+			continue
 		case strings.HasPrefix(line, "Version symbols section"), strings.HasPrefix(line, "Displaying notes"):
 			flushDef()
 			section = "notes"
+			continue
+		case section == "reloc" && strings.Contains(line, "_COPY "):
+			// 0000000000004040  0000000300000005 R_X86_64_COPY  0000000000004040 ver_table@VER_2 + 0
+			if f := strings.Fields(line); len(f) >= 5 && strings.HasSuffix(f[2], "_COPY") {
+				name, _, _ := strings.Cut(f[4], "@")
+				v.CopyRelocs = append(v.CopyRelocs, name)
+			}
+			continue
+		case section == "reloc":
 			continue
 		}
 		switch section {
@@ -308,5 +326,6 @@ func readelfView(ctx context.Context, path string) (view, error) {
 	flushDef()
 	v.VersionDefs = defs
 	slices.Sort(v.Symbols)
+	slices.Sort(v.CopyRelocs)
 	return v, sc.Err()
 }

@@ -60,6 +60,8 @@ type Problem struct {
 	Version  string `json:"version,omitempty"`
 	// Message is the loader's text, without the program name prefix.
 	Message string `json:"message"`
+	// Detail adds what the loader does not say, for people.
+	Detail string `json:"detail,omitempty"`
 }
 
 // Checker checks load graphs. It indexes each object's symbols once,
@@ -154,6 +156,46 @@ func (c *Checker) Check(g *loader.Graph) []Problem {
 		ps = append(ps, c.versions(g, scope)...)
 	}
 	ps = append(ps, c.symbols(scope, musl)...)
+	if !musl {
+		ps = append(ps, c.copies(scope)...)
+	}
+	return ps
+}
+
+// copies checks the program's copy relocations: each copied object is
+// looked up in the libraries (the program itself is skipped, as for
+// ELF_RTYPE_CLASS_COPY); a size other than the one the program was linked
+// with is glibc's warning ("has different size in shared object"), a
+// missing one an undefined symbol.
+func (c *Checker) copies(scope []*loader.Object) []Problem {
+	if len(scope) == 0 {
+		return nil
+	}
+	main := scope[0]
+	libs := scope[1:]
+	ixs := make([]*symbolIndex, len(libs))
+	for i, o := range libs {
+		ixs[i] = c.index(o.Facts)
+	}
+	var ps []Problem
+	for _, d := range main.Facts.Defined {
+		if !d.Copy {
+			continue
+		}
+		p, def, ok := lookup(libs, ixs, elffacts.RequiredSymbol{Name: d.Name, Version: d.Version}, false)
+		switch {
+		case !ok:
+			msg := fmt.Sprintf("%s: undefined symbol: %s", name(main), d.Name)
+			if d.Version != "" {
+				msg += ", version " + d.Version
+			}
+			ps = append(ps, Problem{Kind: KindUndefined, Fatal: true, Object: name(main), Symbol: d.Name, Version: d.Version, Message: msg})
+		case def.Size != d.Size:
+			ps = append(ps, Problem{Kind: KindCopySize, Object: name(main), Provider: name(p), Symbol: d.Name, Version: d.Version,
+				Message: fmt.Sprintf("Symbol `%s' has different size in shared object, consider re-linking", d.Name),
+				Detail:  fmt.Sprintf("%s defines %d bytes, the program copies %d", name(p), def.Size, d.Size)})
+		}
+	}
 	return ps
 }
 

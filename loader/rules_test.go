@@ -167,6 +167,8 @@ func testRules(t *testing.T, root string) {
 		{prog: "slash", object: "/opt/slash/libS.so", rule: loader.RulePath},
 		{prog: "relative", object: "opt/rel/libT.so", rule: loader.RulePath},
 		{prog: "empty_entry", object: "libA.so.1", rule: loader.RuleRunPath, path: "/opt/runpath/libA.so.1"},
+		{prog: "copyreloc", object: "libcopy.so.1", rule: loader.RuleRunPath},
+		{prog: "copyreloc", env: []string{"LD_LIBRARY_PATH=/opt/copy2"}, object: "libcopy.so.1", rule: loader.RuleLibraryPath, path: "/opt/copy2/libcopy.so.1"},
 		{prog: "many", object: "libmany999.so", rule: loader.RuleRunPath, path: "/opt/many/libmany999.so"},
 		{prog: "musl_runpath", object: "libmz.so.1", rule: loader.RuleRunPath, path: "/usr/bin/../../opt/musl/lib/libmz.so.1"},
 		{prog: "musl_runpath", env: []string{"LD_LIBRARY_PATH=/opt/musl/llp"}, object: "libmz.so.1", rule: loader.RuleLibraryPath, path: "/opt/musl/llp/libmz.so.1"},

@@ -118,7 +118,8 @@ func (r Run) Do() (Result, error) {
 				return res, fmt.Errorf("unexpected loader line %q", l)
 			}
 			l = strings.TrimSuffix(obj, ")") + ": " + sym
-		case strings.Contains(l, "version `") || strings.Contains(l, "no version information"):
+		case strings.Contains(l, "version `") || strings.Contains(l, "no version information") ||
+			strings.HasSuffix(l, "has different size in shared object, consider re-linking"):
 			l = strings.TrimPrefix(l, r.File+": ")
 		case strings.HasPrefix(l, "Error relocating ") && strings.HasSuffix(l, ": symbol not found"):
 			// musl's binding errors are compared as they are.

@@ -160,3 +160,15 @@ while [ $i -lt 1000 ]; do
 	i=$((i + 1))
 done
 prog many /usr/bin -L"$r/opt/many" $libs -Wl,--enable-new-dtags,-rpath,/opt/many
+
+# A copy relocation: a non-PIE program reads arr, defined in libcopy; the
+# program gets its own copy, 16 bytes as linked. The libcopy in /opt/copy2
+# defines a 32-byte arr: the loader warns that the sizes differ.
+mkdir -p "$r/opt/copy" "$r/opt/copy2"
+printf 'int arr[4] = {1, 2, 3, 4};\n' > "$out/copy4.c"
+printf 'int arr[8] = {1, 2, 3, 4, 5, 6, 7, 8};\n' > "$out/copy8.c"
+printf 'extern int arr[];\nint main(void) { return arr[1] != 2; }\n' > "$out/copymain.c"
+$cc -shared -fPIC -O1 -o "$r/opt/copy/libcopy.so.1" -Wl,-soname,libcopy.so.1 "$out/copy4.c"
+$cc -shared -fPIC -O1 -o "$r/opt/copy2/libcopy.so.1" -Wl,-soname,libcopy.so.1 "$out/copy8.c"
+$cc -O1 -no-pie -fno-pic -o "$r/usr/bin/copyreloc" "$out/copymain.c" -L"$r/opt/copy" -l:libcopy.so.1 \
+	-Wl,--enable-new-dtags,-rpath,/opt/copy
