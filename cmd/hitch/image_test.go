@@ -107,3 +107,33 @@ func TestInspectImage(t *testing.T) {
 		t.Errorf("image output does not follow the schema: %v", err)
 	}
 }
+
+// TestCheckEntrypoint: --entrypoint finds the image's command through the
+// PATH of its configuration and judges it with the image's environment.
+func TestCheckEntrypoint(t *testing.T) {
+	t.Setenv("HITCH_CACHE_DIR", t.TempDir())
+	oci := smallImage(t)
+	var out, errOut bytes.Buffer
+	code := cli.Main(t.Context(), []string{"check", "--entrypoint", oci}, &out, &errOut)
+	if code != cli.ExitNo {
+		t.Fatalf("exit %d, want %d (the image has no libc): %s%s", code, cli.ExitNo, out.String(), errOut.String())
+	}
+	for _, want := range []string{
+		"fails    /usr/bin/app\n",
+		"error: /usr/bin/app: cannot execute: the interpreter /lib64/ld-linux-x86-64.so.2 is missing",
+		"1 object: 0 ok, 0 with warnings, 1 fail",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	out.Reset()
+	if code := cli.Main(t.Context(), []string{"ldd", "--format", "json", oci, "/usr/bin/app"}, &out, &errOut); code != cli.ExitNo {
+		t.Fatalf("ldd exit %d: %s", code, errOut.String())
+	}
+	// The image's LD_LIBRARY_PATH is in force; libver.so.1 is found
+	// through the program's $ORIGIN.
+	if !strings.Contains(out.String(), `"path": "/usr/bin/../lib/libver.so.1"`) {
+		t.Errorf("ldd JSON lacks libver.so.1 through $ORIGIN:\n%s", out.String())
+	}
+}

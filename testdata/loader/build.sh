@@ -172,3 +172,17 @@ $cc -shared -fPIC -O1 -o "$r/opt/copy/libcopy.so.1" -Wl,-soname,libcopy.so.1 "$o
 $cc -shared -fPIC -O1 -o "$r/opt/copy2/libcopy.so.1" -Wl,-soname,libcopy.so.1 "$out/copy8.c"
 $cc -O1 -no-pie -fno-pic -o "$r/usr/bin/copyreloc" "$out/copymain.c" -L"$r/opt/copy" -l:libcopy.so.1 \
 	-Wl,--enable-new-dtags,-rpath,/opt/copy
+
+# Versions: libv.so.1 defines vfun at VER_2 (and VER_1); a program linked
+# against it needs VER_2. /opt/vold holds a libv.so.1 with VER_1 only (the
+# loader: "version `VER_2' not found"); /opt/vnone one without versions
+# ("no version information available", and the symbol binds anyway).
+mkdir -p "$r/opt/v" "$r/opt/vold" "$r/opt/vnone"
+printf 'VER_1 { global: vfun; local: *; };\nVER_2 { global: vfun2; } VER_1;\n' > "$out/v2.map"
+printf 'VER_1 { global: vfun; vfun2; local: *; };\n' > "$out/v1.map"
+printf 'int vfun(void) { return 1; }\nint vfun2(void) { return 2; }\n' > "$out/v.c"
+printf 'int vfun2(void);\nint main(void) { return vfun2() != 2; }\n' > "$out/vmain.c"
+$cc -shared -fPIC -O1 -o "$r/opt/v/libv.so.1" -Wl,-soname,libv.so.1 -Wl,--version-script="$out/v2.map" "$out/v.c"
+$cc -shared -fPIC -O1 -o "$r/opt/vold/libv.so.1" -Wl,-soname,libv.so.1 -Wl,--version-script="$out/v1.map" "$out/v.c"
+$cc -shared -fPIC -O1 -o "$r/opt/vnone/libv.so.1" -Wl,-soname,libv.so.1 "$out/v.c"
+$cc -O1 -o "$r/usr/bin/versioned" "$out/vmain.c" -L"$r/opt/v" -l:libv.so.1 -Wl,--enable-new-dtags,-rpath,/opt/v
