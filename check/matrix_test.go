@@ -135,7 +135,7 @@ func compareBound(t *testing.T, root, program string, binds []rootfs.Bind, env [
 		}
 		obinds = append(obinds, oracle.Bind{Src: src, Dst: b.Dst})
 	}
-	real, err := oracle.Run{Root: root, File: program, Env: env, Binds: obinds, Bind: true}.Do()
+	real, err := oracle.Run{Root: root, File: program, Env: env, Binds: obinds, Bind: true, ChrootExec: fixture.ChrootExec(t)}.Do()
 	if err != nil {
 		t.Fatal(err)
 	}

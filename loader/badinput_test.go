@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/hitch-hpc/hitch/internal/fixture"
 	"github.com/hitch-hpc/hitch/internal/oracle"
 	"github.com/hitch-hpc/hitch/loader"
 	"github.com/hitch-hpc/hitch/rootfs"
@@ -208,5 +209,69 @@ func TestLdconfigOption(t *testing.T) {
 	}
 	if cmp.Equal(stale.List, fresh.List) {
 		t.Errorf("the scenario shows nothing: ldconfig changed no choice\n%s", strings.Join(fresh.List, "\n"))
+	}
+}
+
+// TestBoundLibraryRunpath binds a host library with DT_RUNPATH
+// $ORIGIN/../deps into the container: the loader resolves it inside the
+// container, next to the mount point. Compared with the real loader
+// under a mount namespace with the same bind.
+func TestBoundLibraryRunpath(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs chroot and mount namespaces (root)")
+	}
+	root := ruleRoot(t, "host")
+	host := t.TempDir()
+	for _, f := range []string{"lib/libHX.so.1", "deps/libHY.so.1"} {
+		if err := os.MkdirAll(filepath.Join(host, filepath.Dir(f)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(host, f), mustRead(t, filepath.Join(root, "opt/hx", f)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The container: a mount point for the library and its own deps
+	// directory beside it; the copies under /opt/hx are removed so only
+	// the bind can provide them.
+	if err := os.RemoveAll(filepath.Join(root, "opt/hx")); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"opt/hxbind", "opt/deps"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(root, "opt/hxbind/libHX.so.1"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "opt/deps/libHY.so.1"), mustRead(t, filepath.Join(host, "deps/libHY.so.1")), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(host, "lib/libHX.so.1")
+	real, err := oracle.Run{Root: root, File: "/usr/bin/hx", ChrootExec: fixture.ChrootExec(t),
+		Binds: []oracle.Bind{{Src: src, Dst: "/opt/hxbind/libHX.so.1"}}}.Do()
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := rootfs.Dir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer base.Close()
+	v, err := base.WithBinds(rootfs.Bind{Src: src, Dst: "/opt/hxbind/libHX.so.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	g, err := loader.New(v, loader.WithHWCaps(hostHWCaps(t))).Load(context.Background(), "/usr/bin/hx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(real.List, g.Ldd()); diff != "" {
+		t.Errorf("load list (-loader +hitch):\n%s\nloader stderr: %s", diff, real.Stderr)
+	}
+	want := "\tlibHY.so.1 => /opt/hxbind/../deps/libHY.so.1"
+	if !strings.Contains(strings.Join(g.Ldd(), "\n"), want) {
+		t.Errorf("list lacks %q:\n%s", want, strings.Join(g.Ldd(), "\n"))
 	}
 }

@@ -37,6 +37,9 @@ type Run struct {
 	// Musl runs a musl loader, whose trace mode is "--list" and which
 	// always relocates.
 	Musl bool
+	// ChrootExec is the static helper that enters Root with exactly the
+	// loader's environment (fixture.ChrootExec); needed with Binds.
+	ChrootExec string
 }
 
 // Result is what the loader printed.
@@ -84,8 +87,15 @@ func (r Run) Do() (Result, error) {
 		for _, b := range r.Binds {
 			fmt.Fprintf(&script, "mount --bind %s %s\n", quote(b.Src), quote(r.Root+b.Dst))
 		}
-		fmt.Fprintf(&script, "exec chroot %s /usr/bin/env -i", quote(r.Root))
-		for _, a := range append(env, args...) {
+		if r.ChrootExec == "" {
+			return Result{}, fmt.Errorf("oracle: binds need the ChrootExec helper")
+		}
+		fmt.Fprintf(&script, "exec %s %s", quote(r.ChrootExec), quote(r.Root))
+		for _, a := range env {
+			script.WriteString(" " + quote(a))
+		}
+		script.WriteString(" --")
+		for _, a := range args {
 			script.WriteString(" " + quote(a))
 		}
 		args := []string{"--mount", "--propagation", "private", "sh", "-ec", script.String()}

@@ -186,3 +186,11 @@ $cc -shared -fPIC -O1 -o "$r/opt/v/libv.so.1" -Wl,-soname,libv.so.1 -Wl,--versio
 $cc -shared -fPIC -O1 -o "$r/opt/vold/libv.so.1" -Wl,-soname,libv.so.1 -Wl,--version-script="$out/v1.map" "$out/v.c"
 $cc -shared -fPIC -O1 -o "$r/opt/vnone/libv.so.1" -Wl,-soname,libv.so.1 "$out/v.c"
 $cc -O1 -o "$r/usr/bin/versioned" "$out/vmain.c" -L"$r/opt/v" -l:libv.so.1 -Wl,--enable-new-dtags,-rpath,/opt/v
+
+# A host library bound into a container keeps its DT_RUNPATH, which the
+# loader applies inside the container: libHX's $ORIGIN/../deps is looked
+# up next to where libHX is mounted, not where it came from. The program
+# expects libHX in /opt/hxbind, which the tests bind it onto.
+lib libHY.so.1 libHY.so.1 /opt/hx/deps
+lib libHX.so.1 libHX.so.1 /opt/hx/lib -L"$r/opt/hx/deps" -l:libHY.so.1 -Wl,--enable-new-dtags,-rpath,'$ORIGIN/../deps'
+prog hx /usr/bin -L"$r/opt/hx/lib" -l:libHX.so.1 -Wl,-rpath-link,"$r/opt/hx/deps" -Wl,--enable-new-dtags,-rpath,/opt/hxbind
