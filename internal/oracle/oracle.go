@@ -186,3 +186,20 @@ func DynamicObjects(root string) ([]string, error) {
 	sort.Strings(files)
 	return files, err
 }
+
+// HostHWCaps asks the machine's own loader which glibc-hwcaps
+// subdirectories this CPU uses, most preferred first ("ld.so --help",
+// glibc 2.33 and later).
+func HostHWCaps() ([]string, error) {
+	out, err := exec.Command("/lib64/ld-linux-x86-64.so.2", "--help").Output()
+	if err != nil {
+		return nil, fmt.Errorf("ld.so --help: %w", err)
+	}
+	var levels []string
+	for _, l := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && strings.HasPrefix(f[0], "x86-64-v") && strings.Contains(l, "(supported") {
+			levels = append(levels, f[0])
+		}
+	}
+	return levels, nil
+}
