@@ -286,9 +286,14 @@ func (x *extractor) versions() error {
 		}
 		return nil
 	}
-	defs, err := f.DynamicVersions()
-	if err != nil {
-		return fmt.Errorf("reading version definitions: %w", err)
+	// Each of these reads the whole symbol table again unless the table
+	// it returns was found with the symbols: ask only for what exists.
+	var defs []elf.DynamicVersion
+	if f.SectionByType(elf.SHT_GNU_VERDEF) != nil {
+		var err error
+		if defs, err = f.DynamicVersions(); err != nil {
+			return fmt.Errorf("reading version definitions: %w", err)
+		}
 	}
 	for _, d := range defs {
 		facts.VersionDefs = append(facts.VersionDefs, VersionDef{
@@ -299,9 +304,12 @@ func (x *extractor) versions() error {
 			Parents: d.Deps,
 		})
 	}
-	needs, err := f.DynamicVersionNeeds()
-	if err != nil {
-		return fmt.Errorf("reading version needs: %w", err)
+	var needs []elf.DynamicVersionNeed
+	if f.SectionByType(elf.SHT_GNU_VERNEED) != nil {
+		var err error
+		if needs, err = f.DynamicVersionNeeds(); err != nil {
+			return fmt.Errorf("reading version needs: %w", err)
+		}
 	}
 	for _, n := range needs {
 		vn := VersionNeed{File: n.Name, Versions: []NeededVersion{}}

@@ -88,17 +88,13 @@ type symbolIndex struct {
 	versions  map[string]bool
 }
 
-// defs appends the definitions of name to buf.
-func (ix *symbolIndex) defs(name string, buf []elffacts.DefinedSymbol) []elffacts.DefinedSymbol {
+// defs appends the indices in all of the definitions of name to buf.
+func (ix *symbolIndex) defs(name string, buf []int32) []int32 {
 	i, ok := ix.first[name]
 	if !ok {
 		return buf
 	}
-	buf = append(buf, ix.all[i])
-	for _, j := range ix.more[name] {
-		buf = append(buf, ix.all[j])
-	}
-	return buf
+	return append(append(buf, i), ix.more[name]...)
 }
 
 func (c *Checker) index(f *elffacts.Facts) *symbolIndex {
@@ -280,41 +276,42 @@ func (c *Checker) symbols(scope []*loader.Object, musl bool) []Problem {
 // lookup finds the definition a reference binds to: the first object in
 // scope order with a matching definition (do_lookup_x, check_match).
 func lookup(scope []*loader.Object, ixs []*symbolIndex, r elffacts.RequiredSymbol, musl bool) (*loader.Object, elffacts.DefinedSymbol, bool) {
-	var buf [4]elffacts.DefinedSymbol
+	var buf [4]int32
 	for i, ix := range ixs {
 		defs := ix.defs(r.Name, buf[:0])
 		if len(defs) == 0 {
 			continue
 		}
 		if musl {
-			return scope[i], defs[0], true
+			return scope[i], ix.all[defs[0]], true
 		}
 		if d, ok := match(ix, defs, r.Version); ok {
-			return scope[i], d, true
+			return scope[i], *d, true
 		}
 	}
 	return nil, elffacts.DefinedSymbol{}, false
 }
 
 // match applies check_match to the definitions of one name in one object.
-func match(ix *symbolIndex, defs []elffacts.DefinedSymbol, version string) (elffacts.DefinedSymbol, bool) {
+func match(ix *symbolIndex, defs []int32, version string) (*elffacts.DefinedSymbol, bool) {
 	if !ix.versioned {
 		// No version table: any definition will do.
-		return defs[0], true
+		return &ix.all[defs[0]], true
 	}
 	if version != "" {
-		for _, d := range defs {
+		for _, i := range defs {
 			// The version asked for, or a definition without a version
 			// (VER_NDX_GLOBAL) that is not hidden.
-			if d.Version == version || (d.Version == "" && !d.Hidden) {
+			if d := &ix.all[i]; d.Version == version || (d.Version == "" && !d.Hidden) {
 				return d, true
 			}
 		}
-		return elffacts.DefinedSymbol{}, false
+		return nil, false
 	}
-	var only elffacts.DefinedSymbol
+	var only *elffacts.DefinedSymbol
 	n := 0
-	for _, d := range defs {
+	for _, i := range defs {
+		d := &ix.all[i]
 		if d.Version == "" {
 			return d, true
 		}
