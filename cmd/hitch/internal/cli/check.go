@@ -59,7 +59,7 @@ func runCheck(e *env, args []string) error {
 	vf := addViewFlags(fs)
 	entrypoint := fs.Bool("entrypoint", false, "judge the image's entrypoint (or command) only")
 	all := fs.Bool("all", false, "list every object in text output, ok ones too")
-	jobs := fs.Int("jobs", 0, "objects judged at once (default: the number of CPUs)")
+	jobs := fs.Int("jobs", 0, "judge `N` objects at once (default: the number of CPUs)")
 	args, err := e.parse(fs, args)
 	if err != nil {
 		return err

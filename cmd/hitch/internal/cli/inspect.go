@@ -49,7 +49,7 @@ func runInspect(e *env, args []string) error {
 	fs := newFlags(e, "inspect", "[flags] PATH|IMAGE...", inspectHelp)
 	format := formatFlag(fs)
 	symbols := fs.Bool("symbols", false, "list every defined and required symbol (text format)")
-	workers := fs.Int("jobs", 0, "files read at once (default: the number of CPUs)")
+	workers := fs.Int("jobs", 0, "read `N` files at once (default: the number of CPUs)")
 	platform := fs.String("platform", "", platformUsage)
 	args, err := e.parse(fs, args)
 	if err != nil {

@@ -61,7 +61,7 @@ func runLdd(e *env, args []string) error {
 	fs := newFlags(e, "ldd", "[flags] IMAGE FILE...", lddHelp)
 	format := formatFlag(fs)
 	vf := addViewFlags(fs)
-	jobs := fs.Int("jobs", 0, "files worked on at once (default: the number of CPUs)")
+	jobs := fs.Int("jobs", 0, "work on `N` files at once (default: the number of CPUs)")
 	args, err := e.parse(fs, args)
 	if err != nil {
 		return err
