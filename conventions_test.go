@@ -62,6 +62,8 @@ func TestLayers(t *testing.T) {
 		"./loader":   {"/cmd/", "/internal/", "/image", "/inspect", "/link", "/check", "go-containerregistry"},
 		"./link":     {"/cmd/", "/internal/", "/image", "/inspect", "/check", "go-containerregistry"},
 		"./check":    {"/cmd/", "/internal/", "/image", "/inspect", "go-containerregistry"},
+		"./iface":    {"/cmd/", "/internal/", "/rootfs", "/loader", "/image"},
+		"./plan":     {"/cmd/", "/internal/", "/image", "/inspect", "/check", "go-containerregistry"},
 	}
 	for pkg, bad := range forbidden {
 		out, err := exec.Command("go", "list", "-deps", pkg).Output()

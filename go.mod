@@ -3,6 +3,7 @@ module github.com/hitch-hpc/hitch
 go 1.26.8
 
 require (
+	github.com/BurntSushi/toml v1.6.0
 	github.com/anchore/go-rpmdb v0.2.2
 	github.com/google/go-cmp v0.7.0
 	github.com/google/go-containerregistry v0.22.1

@@ -324,3 +324,48 @@ func match(ix *symbolIndex, defs []int32, version string) (*elffacts.DefinedSymb
 	// is exactly one, as there is no ambiguity (dl-lookup.c).
 	return only, n == 1
 }
+
+// Binding is one symbol reference and the object it binds to (nil when
+// nothing defines it).
+type Binding struct {
+	From   *loader.Object
+	Symbol elffacts.RequiredSymbol
+	To     *loader.Object
+}
+
+// Bindings binds every reference of every loaded object in the graph's
+// global scope, weak ones included, as Check does.
+func (c *Checker) Bindings(g *loader.Graph) []Binding {
+	var scope []*loader.Object
+	for _, o := range g.Objects {
+		if o.Found() && o.Facts != nil {
+			scope = append(scope, o)
+		}
+	}
+	ixs := make([]*symbolIndex, len(scope))
+	for i, o := range scope {
+		ixs[i] = c.index(o.Facts)
+	}
+	musl := g.Libc == "musl"
+	var out []Binding
+	for _, o := range scope {
+		for _, r := range o.Facts.Required {
+			to, _, _ := lookup(scope, ixs, r, musl)
+			out = append(out, Binding{From: o, Symbol: r, To: to})
+		}
+	}
+	return out
+}
+
+// Defines reports whether an object with facts f would satisfy the
+// reference r: a definition of that name the version rules accept.
+func (c *Checker) Defines(f *elffacts.Facts, r elffacts.RequiredSymbol) bool {
+	ix := c.index(f)
+	var buf [4]int32
+	defs := ix.defs(r.Name, buf[:0])
+	if len(defs) == 0 {
+		return false
+	}
+	_, ok := match(ix, defs, r.Version)
+	return ok
+}

@@ -801,3 +801,42 @@ func ehdrSize(class string) int64 {
 	}
 	return 64
 }
+
+// Locate finds a library by name as the loader would for a program of the
+// given class and machine that has no DT_RPATH or DT_RUNPATH: the
+// environment's LD_LIBRARY_PATH, the cache, the trusted directories. It
+// returns nil without error when the library is not found; an error when
+// the loader would stop on what it found. Host discovery uses it.
+func (l *Loader) Locate(ctx context.Context, name, class, machine string) (*Object, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	interp := defaultInterp(class, machine)
+	sys := l.system(interp, class, machine)
+	g := &Graph{Program: "(locate " + name + ")", Libc: "glibc", Interp: interp}
+	s := &state{l: l, sys: sys, g: g, subdirs: sys.hwcapsSubdirs(l.hwcaps), want: sys.want}
+	if sys.version == 0 || sys.version >= 2033 {
+		s.want.HWCaps = l.hwcaps
+	}
+	s.byName, s.soname, s.byFile = map[string]*Object{}, map[string]*Object{}, map[string]*Object{}
+	s.inQueue = map[*Object]bool{}
+	s.main = &Object{Name: g.Program, Rule: RuleMain, NeededBy: -1,
+		Facts: &elffacts.Facts{Class: class, Machine: machine, ByteOrder: byteOrderFor(machine), Dynamic: true}}
+	o, err := s.mapObject(name, s.main, false)
+	if err != nil {
+		return nil, err
+	}
+	if !o.Found() {
+		return nil, nil
+	}
+	return o, nil
+}
+
+// byteOrderFor is the byte order of the usual ABI of a machine.
+func byteOrderFor(machine string) string {
+	switch machine {
+	case "s390", "ppc64", "ppc", "sparcv9", "sparc":
+		return "big"
+	}
+	return "little"
+}

@@ -137,3 +137,42 @@ func TestCheckEntrypoint(t *testing.T) {
 		t.Errorf("ldd JSON lacks libver.so.1 through $ORIGIN:\n%s", out.String())
 	}
 }
+
+// TestPlan runs hitch plan between two Debian roots, and against a host
+// without the interface.
+func TestPlan(t *testing.T) {
+	image, host := fixture.Rootfs(t, "trixie"), fixture.Rootfs(t, "bookworm")
+	var out, errOut bytes.Buffer
+	code := cli.Main(t.Context(), []string{"plan", image, "--interface", "mpi", "--host", host, "--emit", "json"}, &out, &errOut)
+	if code != cli.ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	var p struct {
+		Family string
+		Binds  []struct{ Src, Dst, Soname, Why string }
+	}
+	if err := json.Unmarshal(out.Bytes(), &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Family != "mpich-abi" || len(p.Binds) == 0 || p.Binds[0].Soname != "libmpich.so.12" {
+		t.Errorf("plan: %+v", p)
+	}
+	out.Reset()
+	if code := cli.Main(t.Context(), []string{"plan", image, "--interface", "openmpi", "--host", host, "--emit", "podman"}, &out, &errOut); code != cli.ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(out.String(), "-v "+host+"/usr/lib/x86_64-linux-gnu/libmpi.so.40.30.4:") {
+		t.Errorf("podman flags:\n%s", out.String())
+	}
+	// A host without MPI: exit 1, naming what was searched.
+	out.Reset()
+	errOut.Reset()
+	code = cli.Main(t.Context(), []string{"plan", image, "--interface", "mpi", "--host", t.TempDir()}, &out, &errOut)
+	if code != cli.ExitNo || !strings.Contains(errOut.String(), "searched the host for") || !strings.Contains(errOut.String(), "libmpi.so.40") {
+		t.Errorf("exit %d, stderr %q", code, errOut.String())
+	}
+	errOut.Reset()
+	if code := cli.Main(t.Context(), []string{"plan", image, "--interface", "nosuch"}, &out, &errOut); code != cli.ExitUsage || !strings.Contains(errOut.String(), `unknown interface "nosuch"`) {
+		t.Errorf("exit %d, stderr %q", code, errOut.String())
+	}
+}

@@ -82,15 +82,29 @@ func (r Run) Do() (Result, error) {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Chroot: r.Root}
 	} else {
 		// A private mount namespace: the binds vanish with the process
-		// and never touch the root on disk.
-		var script strings.Builder
-		for _, b := range r.Binds {
-			fmt.Fprintf(&script, "mount --bind %s %s\n", quote(b.Src), quote(r.Root+b.Dst))
-		}
+		// and never touch the root on disk. The root is an overlay with a
+		// scratch upper layer, so mount points the root lacks can be
+		// made (as a container runtime makes them).
 		if r.ChrootExec == "" {
 			return Result{}, fmt.Errorf("oracle: binds need the ChrootExec helper")
 		}
-		fmt.Fprintf(&script, "exec %s %s", quote(r.ChrootExec), quote(r.Root))
+		scratch, err := os.MkdirTemp("", "hitch-oracle-")
+		if err != nil {
+			return Result{}, err
+		}
+		defer os.RemoveAll(scratch)
+		merged := filepath.Join(scratch, "m")
+		var script strings.Builder
+		fmt.Fprintf(&script, "mkdir -p %s %s %s\n", quote(merged), quote(filepath.Join(scratch, "u")), quote(filepath.Join(scratch, "w")))
+		fmt.Fprintf(&script, "mount -t overlay overlay -o %s %s\n",
+			quote("lowerdir="+r.Root+",upperdir="+filepath.Join(scratch, "u")+",workdir="+filepath.Join(scratch, "w")), quote(merged))
+		for _, b := range r.Binds {
+			dst := quote(merged + b.Dst)
+			fmt.Fprintf(&script, "if [ -d %s ]; then mkdir -p %s; else mkdir -p \"$(dirname %s)\"; [ -e %s ] || [ -L %s ] || : > %s; fi\n",
+				quote(b.Src), dst, dst, dst, dst, dst)
+			fmt.Fprintf(&script, "mount --bind %s %s\n", quote(b.Src), dst)
+		}
+		fmt.Fprintf(&script, "exec %s %s", quote(r.ChrootExec), quote(merged))
 		for _, a := range env {
 			script.WriteString(" " + quote(a))
 		}

@@ -1,0 +1,674 @@
+// Package plan decides what to bind from a host into a container so that
+// the container uses the host's implementation of an interface (its MPI,
+// its libfabric, …): which host files, at which container paths, with
+// which environment, and why each one. The host is a View like the
+// container, so a cluster one is not on can be modelled by its root
+// filesystem.
+//
+// The libraries of the interface that the container uses are taken from
+// the host; so is every library they need that the container does not
+// provide compatibly: a dependency is compatible when the container's
+// copy defines every symbol, at every version, that the host's libraries
+// bind to in the host's own copy. The floor (glibc, the C++ runtime) is
+// never taken unless asked: what the host's libraries need of it must be
+// met by the container's.
+package plan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/hitch-hpc/hitch/elffacts"
+	"github.com/hitch-hpc/hitch/iface"
+	"github.com/hitch-hpc/hitch/link"
+	"github.com/hitch-hpc/hitch/loader"
+	"github.com/hitch-hpc/hitch/rootfs"
+)
+
+// Strategy says where host libraries go in the container.
+type Strategy string
+
+const (
+	// Replace binds each host library over the file the container's
+	// loader would find for its soname, or into the container's first
+	// library directory when it has none (as Sarus does).
+	Replace Strategy = "replace"
+	// Prepend binds every host library into one directory and puts it
+	// first on LD_LIBRARY_PATH (as apptainer --nv does).
+	Prepend Strategy = "prepend"
+)
+
+// DefaultDir is where Prepend puts the host's libraries.
+const DefaultDir = "/.hitch/host/lib"
+
+// Options change how a plan is made.
+type Options struct {
+	Strategy Strategy
+	// Dir is the container directory of the Prepend strategy.
+	Dir string
+	// WithHostGlibc lets floor libraries (glibc, libstdc++, libgcc_s) be
+	// taken from the host when the container's cannot serve.
+	WithHostGlibc bool
+	// HostEnv is the host environment the libraries are found with
+	// (LD_LIBRARY_PATH from a module system).
+	HostEnv []string
+	// HostLibs are host paths of libraries to use before searching.
+	HostLibs []string
+	// ImageEnv is the container's environment (its LD_LIBRARY_PATH).
+	ImageEnv []string
+	// Class and Machine of the programs (default ELF64 x86_64).
+	Class, Machine string
+}
+
+// Bind is one host file mounted in the container.
+type Bind struct {
+	// Src is the host path of the file (symlinks resolved on the host);
+	// HostFile the same path inside the host View.
+	Src      string `json:"src"`
+	HostFile string `json:"host_file"`
+	// Dst is the container path it is mounted at.
+	Dst    string `json:"dst"`
+	Soname string `json:"soname,omitempty"`
+	// Dir marks a directory bind (plugin directories).
+	Dir bool `json:"dir,omitempty"`
+	// Why says why the file is needed.
+	Why string `json:"why"`
+	// Shadows is the container file the bind hides, if any.
+	Shadows string `json:"shadows,omitempty"`
+}
+
+// Candidate is a family found on the host.
+type Candidate struct {
+	Family string `json:"family"`
+	Soname string `json:"soname"`
+	Path   string `json:"path"`
+	Rule   string `json:"rule"`
+	// Chosen, or why not.
+	Chosen bool   `json:"chosen"`
+	Note   string `json:"note,omitempty"`
+}
+
+// Plan is what to bind and set.
+type Plan struct {
+	Interface string   `json:"interface"`
+	Family    string   `json:"family"`
+	Strategy  Strategy `json:"strategy"`
+	// ImageFamily is the family the container uses.
+	ImageFamily string      `json:"image_family,omitempty"`
+	Candidates  []Candidate `json:"candidates"`
+	Binds       []Bind      `json:"binds"`
+	// Env holds NAME=VALUE settings for the container.
+	Env []string `json:"env,omitempty"`
+	// Kept are dependencies the container already provides compatibly.
+	Kept []string `json:"kept,omitempty"`
+	// Notes say what the plan could not do or the user should know.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// ErrNoInterface is returned when the host has no library of the
+// interface; the error says what was searched.
+var ErrNoInterface = errors.New("interface not found on the host")
+
+// Make computes the plan for interface name (an interface such as "mpi"
+// or a family such as "openmpi").
+func Make(ctx context.Context, image, host *rootfs.View, set *iface.Set, name string, opts Options) (*Plan, error) {
+	if opts.Strategy == "" {
+		opts.Strategy = Replace
+	}
+	if opts.Dir == "" {
+		opts.Dir = DefaultDir
+	}
+	if opts.Class == "" {
+		opts.Class, opts.Machine = "ELF64", "x86_64"
+	}
+	families := set.Interface(name)
+	if len(families) == 0 {
+		return nil, fmt.Errorf("unknown interface %q (known: %s)", name, strings.Join(set.Names(), ", "))
+	}
+	p := &Plan{Interface: name, Strategy: opts.Strategy}
+	hl := loader.New(host, loader.WithEnv(opts.HostEnv))
+	il := loader.New(image, loader.WithEnv(opts.ImageEnv))
+
+	// What the image uses: the families whose anchor it has.
+	imageFam := map[string]bool{}
+	for _, f := range families {
+		for _, lib := range f.Libraries {
+			if !lib.Anchor {
+				continue
+			}
+			if o, err := il.Locate(ctx, lib.Soname, opts.Class, opts.Machine); err == nil && o != nil && belongs(il, o, lib) {
+				imageFam[f.Name] = true
+				if p.ImageFamily == "" {
+					p.ImageFamily = f.Name
+				}
+			}
+		}
+	}
+
+	// What the host has.
+	var searched []string
+	explicit := map[string]string{} // soname → host View path
+	for _, hp := range opts.HostLibs {
+		file, err := host.Resolve(hp)
+		if err != nil {
+			return nil, fmt.Errorf("--host-lib %s: %w", hp, err)
+		}
+		f, err := hl.Facts(file)
+		if err != nil {
+			return nil, fmt.Errorf("--host-lib %s: %w", hp, err)
+		}
+		so := f.Soname
+		if so == "" {
+			so = path.Base(hp)
+		}
+		explicit[so] = hp
+	}
+	for _, f := range families {
+		for _, lib := range f.Libraries {
+			if !lib.Anchor {
+				continue
+			}
+			if !slices.Contains(searched, lib.Soname) {
+				searched = append(searched, lib.Soname)
+			}
+			o, err := locate(ctx, hl, host, explicit, lib.Soname, opts)
+			if err != nil || o == nil {
+				continue
+			}
+			c := Candidate{Family: f.Name, Soname: lib.Soname, Path: o.Path, Rule: string(o.Rule)}
+			if !belongs(hl, o, lib) {
+				c.Note = fmt.Sprintf("defines none of %s: another family's %s", strings.Join(lib.Defines, ", "), lib.Soname)
+				c.Family = ""
+			}
+			p.Candidates = append(p.Candidates, c)
+		}
+	}
+	// The first candidate of a family the image uses wins; with no such
+	// family in the image, the first candidate.
+	pick := -1
+	for i, c := range p.Candidates {
+		if c.Family != "" && imageFam[c.Family] {
+			pick = i
+			break
+		}
+	}
+	if pick < 0 && len(imageFam) == 0 {
+		for i, c := range p.Candidates {
+			if c.Family != "" {
+				pick = i
+				break
+			}
+		}
+	}
+	for i := range p.Candidates {
+		c := &p.Candidates[i]
+		switch {
+		case i == pick:
+			c.Chosen = true
+			if imageFam[c.Family] {
+				c.Note = "the image uses this family"
+			}
+		case c.Family == "":
+		case pick >= 0 && c.Family == p.Candidates[pick].Family:
+			c.Note = "same family: the first one found is used"
+		case len(imageFam) > 0 && !imageFam[c.Family]:
+			c.Note = "the image does not use this family"
+		default:
+			c.Note = "another candidate came first"
+		}
+	}
+	if pick < 0 {
+		if len(p.Candidates) > 0 {
+			return p, fmt.Errorf("%w: the host has %s, but the image uses %s", ErrNoInterface, describe(p.Candidates), p.ImageFamily)
+		}
+		return nil, fmt.Errorf("%w: searched the host for %s (its ld.so.cache, trusted directories, LD_LIBRARY_PATH and --host-lib)", ErrNoInterface, strings.Join(searched, ", "))
+	}
+	chosen := &p.Candidates[pick]
+	chosenFam := famByName(families, chosen.Family)
+	p.Family = chosenFam.Name
+
+	// The family's libraries the image uses, and the host's copies.
+	var roots, imageOnly []*loader.Object
+	for _, lib := range chosenFam.Libraries {
+		io, _ := il.Locate(ctx, lib.Soname, opts.Class, opts.Machine)
+		if io == nil && !lib.Anchor {
+			continue // the image does not use it
+		}
+		ho, err := locate(ctx, hl, host, explicit, lib.Soname, opts)
+		if err != nil || ho == nil {
+			if io != nil {
+				imageOnly = append(imageOnly, io)
+			}
+			continue
+		}
+		if io == nil && lib.Anchor && lib.Soname != chosen.Soname {
+			continue
+		}
+		roots = append(roots, ho)
+	}
+	if err := p.closure(ctx, hl, il, host, image, set, roots, opts); err != nil {
+		return nil, err
+	}
+	p.plugins(host, image, il, chosenFam, chosen, opts)
+	p.floorNotes(ctx, hl, il, set, opts)
+	for _, io := range imageOnly {
+		hidden := false
+		for _, b := range p.Binds {
+			hidden = hidden || b.Shadows == io.File
+		}
+		if !hidden {
+			p.Notes = append(p.Notes, fmt.Sprintf("the image has %s but the host does not: the image's stays", sonameOf(io)))
+		}
+	}
+	if opts.Strategy == Prepend {
+		llp := opts.Dir
+		for _, kv := range opts.ImageEnv {
+			if v, ok := strings.CutPrefix(kv, "LD_LIBRARY_PATH="); ok && v != "" {
+				llp += ":" + v
+			}
+		}
+		p.Env = append(p.Env, "LD_LIBRARY_PATH="+llp)
+	}
+	sort.Strings(p.Env)
+	return p, nil
+}
+
+func famByName(fs []*iface.Family, name string) *iface.Family {
+	for _, f := range fs {
+		if f.Name == name {
+			return f
+		}
+	}
+	return nil
+}
+
+func describe(cs []Candidate) string {
+	var parts []string
+	for _, c := range cs {
+		parts = append(parts, fmt.Sprintf("%s (%s at %s)", c.Family, c.Soname, c.Path))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// locate finds soname on the host: an explicit --host-lib first.
+func locate(ctx context.Context, hl *loader.Loader, host *rootfs.View, explicit map[string]string, soname string, opts Options) (*loader.Object, error) {
+	if hp, ok := explicit[soname]; ok {
+		file, err := host.Resolve(hp)
+		if err != nil {
+			return nil, err
+		}
+		f, err := hl.Facts(file)
+		if err != nil {
+			return nil, err
+		}
+		return &loader.Object{Name: soname, Path: hp, File: file, Rule: "host-lib", Facts: f}, nil
+	}
+	return hl.Locate(ctx, soname, opts.Class, opts.Machine)
+}
+
+// belongs checks the library's Defines against the object found.
+func belongs(l *loader.Loader, o *loader.Object, lib iface.Library) bool {
+	if len(lib.Defines) == 0 {
+		return true
+	}
+	for _, want := range lib.Defines {
+		for _, d := range o.Facts.Defined {
+			if d.Name == want {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// closure decides, for the host libraries roots and everything they load
+// on the host, which come from the host.
+func (p *Plan) closure(ctx context.Context, hl, il *loader.Loader, host, image *rootfs.View, set *iface.Set, roots []*loader.Object, opts Options) error {
+	floor, _ := set.Floor()
+	c := link.NewChecker()
+	take := map[string]*loader.Object{} // soname → host object to bind
+	why := map[string]string{}
+	for _, r := range roots {
+		so := sonameOf(r)
+		take[so], why[so] = r, "the interface's library"
+	}
+	// The host's own view of each root: what it loads and binds to.
+	type dep struct {
+		host  *loader.Object
+		needs []elffacts.RequiredSymbol // what host objects bind to in it
+		by    map[string]bool
+	}
+	deps := map[string]*dep{}
+	var order []string
+	for _, r := range roots {
+		g, err := hl.Load(ctx, r.File)
+		if err != nil {
+			return fmt.Errorf("loading %s on the host: %w", r.Path, err)
+		}
+		for _, o := range g.Objects[1:] {
+			if !o.Found() {
+				p.Notes = append(p.Notes, fmt.Sprintf("%s needs %s, which the host itself cannot find", r.Path, o.Name))
+			}
+		}
+		for _, b := range c.Bindings(g) {
+			if b.To == nil || b.To == g.Objects[0] {
+				continue
+			}
+			so := sonameOf(b.To)
+			d := deps[so]
+			if d == nil {
+				d = &dep{host: b.To, by: map[string]bool{}}
+				deps[so] = d
+				order = append(order, so)
+			}
+			d.needs = append(d.needs, b.Symbol)
+			d.by[sonameOf(b.From)] = true
+		}
+		// Needed libraries no symbol binds to still load.
+		for _, o := range g.Objects[1:] {
+			if so := sonameOf(o); o.Found() && o.Rule != loader.RuleInterp && deps[so] == nil {
+				deps[so] = &dep{host: o, by: map[string]bool{}}
+				order = append(order, so)
+			}
+		}
+	}
+	// Fixed point: a dependency comes from the host when something taken
+	// from the host binds to it and the image's copy cannot serve.
+	for changed := true; changed; {
+		changed = false
+		for _, so := range order {
+			d := deps[so]
+			if take[so] != nil || floor[so] && !opts.WithHostGlibc {
+				continue
+			}
+			used := false
+			for by := range d.by {
+				if take[by] != nil {
+					used = true
+				}
+			}
+			if !used {
+				continue
+			}
+			io, _ := il.Locate(ctx, so, opts.Class, opts.Machine)
+			reason := ""
+			switch {
+			case io == nil:
+				reason = "the image has no " + so
+			default:
+				for _, r := range d.needs {
+					if !c.Defines(io.Facts, r) {
+						v := r.Name
+						if r.Version != "" {
+							v += "@" + r.Version
+						}
+						reason = fmt.Sprintf("the image's %s lacks %s", so, v)
+						break
+					}
+				}
+			}
+			if reason == "" {
+				continue
+			}
+			take[so], why[so] = d.host, "needed by "+strings.Join(keys(d.by), ", ")+": "+reason
+			changed = true
+		}
+	}
+	// Taking a library from the host replaces the image's for every
+	// object, including the image's own libraries that stay: load the
+	// roots with the binds applied, and take from the host whatever the
+	// image keeps that no longer binds.
+	for round := 0; round < 8; round++ {
+		p.Binds = p.bindsFor(ctx, il, host, take, why, opts)
+		added, err := p.refine(ctx, image, hl, c, take, why, floor, roots, opts)
+		if err != nil {
+			return err
+		}
+		if !added {
+			break
+		}
+	}
+	for _, so := range order {
+		if take[so] == nil && !floor[so] {
+			used := false
+			for by := range deps[so].by {
+				if take[by] != nil {
+					used = true
+				}
+			}
+			if used {
+				p.Kept = append(p.Kept, so)
+			}
+		}
+	}
+	sort.Strings(p.Kept)
+	return nil
+}
+
+// bindsFor places the libraries to take.
+func (p *Plan) bindsFor(ctx context.Context, il *loader.Loader, host *rootfs.View, take map[string]*loader.Object, why map[string]string, opts Options) []Bind {
+	var sonames []string
+	for so := range take {
+		sonames = append(sonames, so)
+	}
+	sort.Strings(sonames)
+	var binds []Bind
+	firstDir := ""
+	for _, so := range sonames {
+		o := take[so]
+		b := Bind{Src: host.HostPath(o.File), HostFile: o.File, Soname: so, Why: why[so]}
+		switch opts.Strategy {
+		case Prepend:
+			b.Dst = path.Join(opts.Dir, so)
+		default:
+			if io, _ := il.Locate(ctx, so, opts.Class, opts.Machine); io != nil {
+				b.Dst, b.Shadows = io.Path, io.File
+			} else {
+				if firstDir == "" {
+					firstDir = containerLibDir(ctx, il, opts)
+				}
+				b.Dst = path.Join(firstDir, so)
+			}
+		}
+		binds = append(binds, b)
+	}
+	return binds
+}
+
+// refine loads each root inside the image with the binds and takes from
+// the host the image libraries that fail to bind there; it reports
+// whether it took any.
+func (p *Plan) refine(ctx context.Context, image *rootfs.View, hl *loader.Loader, c *link.Checker, take map[string]*loader.Object, why map[string]string, floor map[string]bool, roots []*loader.Object, opts Options) (bool, error) {
+	var rb []rootfs.Bind
+	dst := map[string]string{}
+	for _, b := range p.Binds {
+		rb = append(rb, rootfs.Bind{Src: b.Src, Dst: b.Dst})
+		dst[b.Soname] = b.Dst
+	}
+	merged, err := image.WithBinds(rb...)
+	if err != nil {
+		return false, fmt.Errorf("applying the plan's binds: %w", err)
+	}
+	defer merged.Close()
+	env := opts.ImageEnv
+	if opts.Strategy == Prepend {
+		env = append(append([]string(nil), env...), "LD_LIBRARY_PATH="+opts.Dir)
+	}
+	ml := loader.New(merged, loader.WithEnv(env))
+	added := false
+	for _, r := range roots {
+		d, ok := dst[sonameOf(r)]
+		if !ok {
+			continue
+		}
+		g, err := ml.Load(ctx, d)
+		if err != nil {
+			continue
+		}
+		byPath := map[string]*loader.Object{}
+		for _, o := range g.Objects {
+			byPath[o.Path] = o
+		}
+		for _, pr := range c.Check(g) {
+			if !pr.Fatal {
+				continue
+			}
+			o := byPath[pr.Object]
+			if o == nil || o == g.Objects[0] {
+				continue
+			}
+			so := sonameOf(o)
+			if take[so] != nil || floor[so] && !opts.WithHostGlibc {
+				continue
+			}
+			ho, _ := hl.Locate(ctx, so, opts.Class, opts.Machine)
+			if ho == nil {
+				continue
+			}
+			take[so], why[so] = ho, "the image's "+so+" fails beside the host's libraries: "+pr.Message
+			added = true
+		}
+	}
+	return added, nil
+}
+
+// containerLibDir is the container's first trusted directory, found from
+// where its libc is.
+func containerLibDir(ctx context.Context, il *loader.Loader, opts Options) string {
+	if o, _ := il.Locate(ctx, "libc.so.6", opts.Class, opts.Machine); o != nil {
+		return path.Dir(o.Path)
+	}
+	return "/usr/lib"
+}
+
+// plugins binds the family's plugin directories next to where the host
+// library they belong to goes.
+func (p *Plan) plugins(host, image *rootfs.View, il *loader.Loader, fam *iface.Family, chosen *Candidate, opts Options) {
+	if len(fam.Plugins) == 0 {
+		return
+	}
+	var anchor *Bind
+	for i := range p.Binds {
+		if p.Binds[i].Soname == chosen.Soname {
+			anchor = &p.Binds[i]
+		}
+	}
+	if anchor == nil {
+		return
+	}
+	for _, pl := range fam.Plugins {
+		hdir := path.Join(path.Dir(anchor.HostFile), pl.Dir)
+		fi, err := host.Stat(strings.TrimPrefix(hdir, "/"))
+		if err != nil || !fi.IsDir() {
+			continue
+		}
+		matches, _ := fs.Glob(host, strings.TrimPrefix(path.Join(hdir, pl.Glob), "/"))
+		if len(matches) == 0 {
+			continue
+		}
+		dst := path.Join(path.Dir(anchor.Dst), pl.Dir)
+		if opts.Strategy == Prepend {
+			dst = path.Join(opts.Dir, pl.Dir)
+		}
+		b := Bind{Src: host.HostPath(hdir), HostFile: hdir, Dst: dst, Dir: true,
+			Why: fmt.Sprintf("%d plugins (%s) %s dlopens at run time", len(matches), pl.Glob, chosen.Soname)}
+		if fi, err := image.Stat(strings.TrimPrefix(dst, "/")); err == nil && fi.IsDir() {
+			b.Shadows = dst
+		}
+		p.Binds = append(p.Binds, b)
+		if pl.Env != "" {
+			p.Env = append(p.Env, pl.Env+"="+dst)
+		}
+		p.Notes = append(p.Notes, fmt.Sprintf("the plugins in %s are dlopen'ed: their own dependencies are not checked yet", hdir))
+	}
+}
+
+func sonameOf(o *loader.Object) string {
+	if o.Facts != nil && o.Facts.Soname != "" {
+		return o.Facts.Soname
+	}
+	return path.Base(o.Name)
+}
+
+func keys(m map[string]bool) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// floorNotes says which floor versions the host's libraries need that
+// the image's copies lack, with the fix: a newer image, since the floor
+// is never taken from the host.
+func (p *Plan) floorNotes(ctx context.Context, hl, il *loader.Loader, set *iface.Set, opts Options) {
+	floor, prefixes := set.Floor()
+	missing := map[string]string{} // floor soname → highest missing version
+	for _, b := range p.Binds {
+		if b.Dir {
+			continue
+		}
+		f, err := hl.Facts(b.HostFile)
+		if err != nil {
+			continue
+		}
+		for _, vn := range f.VersionNeeds {
+			if !floor[vn.File] {
+				continue
+			}
+			io, _ := il.Locate(ctx, vn.File, opts.Class, opts.Machine)
+			if io == nil {
+				continue
+			}
+			have := map[string]bool{}
+			for _, d := range io.Facts.VersionDefs {
+				have[d.Name] = true
+			}
+			for _, v := range vn.Versions {
+				if have[v.Name] || v.Weak {
+					continue
+				}
+				for _, pre := range prefixes {
+					if strings.HasPrefix(v.Name, pre) && (missing[vn.File] == "" || versionLess(missing[vn.File], v.Name, pre)) {
+						missing[vn.File] = v.Name
+					}
+				}
+			}
+		}
+	}
+	for _, so := range keysOf(missing) {
+		v := missing[so]
+		what := "glibc"
+		switch {
+		case strings.HasPrefix(v, "GLIBCXX_") || strings.HasPrefix(v, "CXXABI_"):
+			what = "libstdc++"
+		case strings.HasPrefix(v, "GCC_"):
+			what = "libgcc"
+		}
+		p.Notes = append(p.Notes, fmt.Sprintf("the host's libraries need %s from %s, which the image's lacks: use an image with %s ≥ %s (%s is never taken from the host)",
+			v, so, what, strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(v, "GLIBCXX_"), "GLIBC_"), "GCC_"), so))
+	}
+}
+
+func versionLess(a, b, prefix string) bool {
+	if !strings.HasPrefix(a, prefix) || !strings.HasPrefix(b, prefix) {
+		return a < b
+	}
+	return elffacts.CompareVersions(a[len(prefix):], b[len(prefix):]) < 0
+}
+
+func keysOf(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
