@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io/fs"
 	"runtime"
+	"strings"
 	"sync"
 
 	"github.com/hitch-hpc/hitch/elffacts"
@@ -42,6 +43,10 @@ type Verdict struct {
 	Type    string   `json:"type"`
 	Status  Status   `json:"status"`
 	Reasons []Reason `json:"reasons,omitempty"`
+	// Shadowed lists what the binds changed for this object.
+	Shadowed []Shadow `json:"shadowed,omitempty"`
+	// Fixes are advice for the failures, when there is any.
+	Fixes []string `json:"fixes,omitempty"`
 	// Graph is the load graph the verdict came from (nil for static
 	// files).
 	Graph *loader.Graph `json:"-"`
@@ -58,7 +63,8 @@ type Summary struct {
 	Errors   int `json:"errors"`
 }
 
-func (s *Summary) add(v Verdict) {
+// Add counts a verdict.
+func (s *Summary) Add(v Verdict) {
 	s.Objects++
 	switch {
 	case v.Err != nil:
@@ -76,6 +82,25 @@ func (s *Summary) add(v Verdict) {
 type Options struct {
 	Loader  []loader.Option
 	Workers int // objects judged at once (default GOMAXPROCS)
+	// Before is the View without the binds, with its loader options:
+	// when set, each verdict lists the libraries that the binds made
+	// resolve to another file (Verdict.Shadowed).
+	Before       *rootfs.View
+	BeforeLoader []loader.Option
+	// Hints are advice from a plan ("the host's libraries need
+	// GLIBC_2.38 …"), offered with the failures they explain.
+	Hints []string
+	// Bound are the container paths of the binds: a library counts as
+	// shadowed when it now resolves to one of them.
+	Bound []string
+}
+
+// Shadow is a library that resolves to another file once the binds are
+// in place.
+type Shadow struct {
+	Soname string `json:"soname"`
+	Before string `json:"before,omitempty"` // the image's file, or "" when it had none
+	After  string `json:"after"`
 }
 
 // Run judges the named paths inside view, or, with none, every dynamic
@@ -84,6 +109,16 @@ type Options struct {
 // order for a whole tree.
 func Run(ctx context.Context, view *rootfs.View, paths []string, opts Options, fn func(Verdict) error) (Summary, error) {
 	l := loader.New(view, opts.Loader...)
+	var before *loader.Loader
+	bound := map[string]bool{}
+	if opts.Before != nil {
+		before = loader.New(opts.Before, opts.BeforeLoader...)
+		for _, b := range opts.Bound {
+			if rp, err := view.Resolve(b); err == nil {
+				bound[rp] = true
+			}
+		}
+	}
 	c := link.NewChecker()
 	var sum Summary
 	tree := len(paths) == 0
@@ -137,7 +172,14 @@ func Run(ctx context.Context, view *rootfs.View, paths []string, opts Options, f
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				j.res <- judge(ctx, l, c, j.path)
+				v := judge(ctx, l, c, j.path)
+				if before != nil && v.Graph != nil {
+					v.Shadowed = shadows(ctx, before, v.Graph, j.path, bound)
+				}
+				if v.Status == Fails {
+					v.Fixes = fixes(v, opts.Hints)
+				}
+				j.res <- v
 			}
 		}()
 	}
@@ -152,7 +194,7 @@ func Run(ctx context.Context, view *rootfs.View, paths []string, opts Options, f
 		if tree && errors.Is(v.Err, elffacts.ErrNotELF) {
 			continue
 		}
-		sum.add(v)
+		sum.Add(v)
 		if err := fn(v); err != nil {
 			cancel()
 			return sum, err
@@ -252,4 +294,74 @@ func judge(ctx context.Context, l *loader.Loader, c *link.Checker, p string) Ver
 		v.Status = Warning
 	}
 	return v
+}
+
+// shadows compares the object's graph with the one it has without the
+// binds, library by library.
+func shadows(ctx context.Context, before *loader.Loader, after *loader.Graph, p string, bound map[string]bool) []Shadow {
+	g, err := before.Load(ctx, p)
+	if err != nil {
+		return nil
+	}
+	was := map[string]string{}
+	for _, o := range g.Objects[1:] {
+		if o.Found() {
+			was[o.Name] = o.File
+		}
+	}
+	var out []Shadow
+	for _, o := range after.Objects[1:] {
+		if o.Found() && bound[o.File] {
+			out = append(out, Shadow{Soname: o.Name, Before: was[o.Name], After: o.Path})
+		}
+	}
+	return out
+}
+
+// fixes turns failure reasons into advice.
+func fixes(v Verdict, hints []string) []string {
+	var out []string
+	add := func(s string) {
+		for _, x := range out {
+			if x == s {
+				return
+			}
+		}
+		out = append(out, s)
+	}
+	for _, r := range v.Reasons {
+		if !r.Fatal {
+			continue
+		}
+		switch r.Kind {
+		case string(link.KindVersion):
+			for _, h := range hints {
+				if strings.Contains(h, "use an image with") {
+					add(h)
+				}
+			}
+			if _, ver, ok := strings.Cut(r.Message, "version `"); ok {
+				ver, _, _ = strings.Cut(ver, "'")
+				if strings.HasPrefix(ver, "GLIBC_") && len(out) == 0 {
+					add("use a base image with glibc ≥ " + strings.TrimPrefix(ver, "GLIBC_"))
+				}
+			}
+		case "not-found":
+			name, _, _ := strings.Cut(r.Message, ":")
+			add("bind " + name + " too, or install it in the image")
+		case string(link.KindUndefined):
+			if len(v.Shadowed) > 0 {
+				var names []string
+				for _, sh := range v.Shadowed {
+					names = append(names, sh.Soname)
+				}
+				add("the host's " + strings.Join(names, ", ") + " lack symbols this object's own libraries need: the bind replaces newer libraries it uses (keep the binds away from it, or use a host with newer ones)")
+			}
+		case "loader-error":
+			if strings.Contains(r.Message, "interpreter") {
+				add("the image's loader is missing: is this image for another architecture?")
+			}
+		}
+	}
+	return out
 }

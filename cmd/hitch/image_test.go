@@ -176,3 +176,44 @@ func TestPlan(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, errOut.String())
 	}
 }
+
+// TestCheckInterface: check with the host's MPI planned and bound in,
+// only the objects it reaches, with the shadowing report and a fix.
+func TestCheckInterface(t *testing.T) {
+	image, host := fixture.Rootfs(t, "bullseye"), fixture.Rootfs(t, "bookworm")
+	var out, errOut bytes.Buffer
+	code := cli.Main(t.Context(), []string{"check", image, "/opt/hitch/hello_openmpi", "--interface", "openmpi", "--host", host}, &out, &errOut)
+	if code != cli.ExitNo {
+		t.Fatalf("exit %d, want 1 (bookworm's Open MPI needs a newer glibc than bullseye's): %s%s", code, out.String(), errOut.String())
+	}
+	for _, want := range []string{
+		"with the host's openmpi (",
+		"fails    /opt/hitch/hello_openmpi",
+		"uses the host's libmpi.so.40",
+		"version `GLIBC_2.33' not found",
+		"fix: the host's libraries need GLIBC_2.34 from libc.so.6, which the image's lacks: use an image with glibc ≥ 2.34",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	out.Reset()
+	// The other way round the plan works.
+	code = cli.Main(t.Context(), []string{"check", host, "/opt/hitch/hello_openmpi", "--interface", "openmpi", "--host", image, "--strategy", "prepend", "--format", "json"}, &out, &errOut)
+	if code != cli.ExitOK {
+		t.Fatalf("exit %d: %s%s", code, out.String(), errOut.String())
+	}
+	var doc struct {
+		Plan     struct{ Family string }
+		Verdicts []struct {
+			Status   string
+			Shadowed []struct{ Soname string }
+		}
+	}
+	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Plan.Family != "openmpi" || len(doc.Verdicts) != 1 || doc.Verdicts[0].Status != "ok" || len(doc.Verdicts[0].Shadowed) == 0 {
+		t.Errorf("JSON: %+v", doc)
+	}
+}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -8,6 +9,9 @@ import (
 
 	"github.com/hitch-hpc/hitch/check"
 	"github.com/hitch-hpc/hitch/link"
+	"github.com/hitch-hpc/hitch/loader"
+	"github.com/hitch-hpc/hitch/plan"
+	"github.com/hitch-hpc/hitch/rootfs"
 )
 
 const checkHelp = `
@@ -25,6 +29,12 @@ Host paths are bound in with --bind and the environment is the image's
 with --env on top, so "will this image run on this host with these
 binds" is one command.
 
+With --interface (mpi, libfabric, …), hitch first plans what to take
+from the host (--host, default this machine; see 'hitch plan'), binds it,
+and judges what the host's libraries reach: each verdict says which
+libraries now come from the host and, for failures, how to fix them
+("use an image with glibc ≥ 2.38"). --all judges every object.
+
 A verdict is ok, warning (the loader would print something and go on:
 a library without version information, a weak version missing, a symbol
 a library leaves to the program that loads it) or fails (the loader
@@ -41,6 +51,7 @@ Examples:
   hitch check ./rootfs
   hitch check --entrypoint docker.io/library/python:3.12
   hitch check ./app.sif /opt/app/bin/solver --bind /opt/host/mpi/lib:/usr/lib/x86_64-linux-gnu/mpi
+  hitch check ./app.sif --interface mpi --host /srv/cluster-root
 `
 
 type checkDoc struct {
@@ -48,6 +59,7 @@ type checkDoc struct {
 	Image    string          `json:"image"`
 	Binds    []string        `json:"binds,omitempty"`
 	Env      []string        `json:"env,omitempty"`
+	Plan     *plan.Plan      `json:"plan,omitempty"`
 	Verdicts []check.Verdict `json:"verdicts"`
 	Errors   []pathError     `json:"errors,omitempty"`
 	Summary  check.Summary   `json:"summary"`
@@ -58,7 +70,8 @@ func runCheck(e *env, args []string) error {
 	format := formatFlag(fs)
 	vf := addViewFlags(fs)
 	entrypoint := fs.Bool("entrypoint", false, "judge the image's entrypoint (or command) only")
-	all := fs.Bool("all", false, "list every object in text output, ok ones too")
+	all := fs.Bool("all", false, "list every object in text output, ok ones too; with --interface, judge every object, not only those the host's libraries reach")
+	hf := addHostFlags(fs)
 	jobs := fs.Int("jobs", 0, "judge `N` objects at once (default: the number of CPUs)")
 	args, err := e.parse(fs, args)
 	if err != nil {
@@ -87,14 +100,58 @@ func runCheck(e *env, args []string) error {
 		paths = []string{p}
 	}
 	listAll := *all || len(paths) > 0
+	copts := check.Options{Loader: o.opts, Workers: *jobs}
+	view := o.view
+	// With --interface: plan the host's libraries, judge with them bound,
+	// and by default only what they reach.
+	onlyAffected := false
+	var p *plan.Plan
+	if *hf.iface != "" {
+		var host *opened
+		p, host, err = hf.makePlan(e, o)
+		if host != nil {
+			defer host.Close()
+		}
+		if err != nil {
+			if errors.Is(err, plan.ErrNoInterface) {
+				return &exitError{code: ExitNo, err: err}
+			}
+			return err
+		}
+		var binds []rootfs.Bind
+		for _, b := range p.Binds {
+			binds = append(binds, rootfs.Bind{Src: b.Src, Dst: b.Dst})
+			if !b.Dir {
+				copts.Bound = append(copts.Bound, b.Dst)
+			}
+		}
+		if view, err = o.view.WithBinds(binds...); err != nil {
+			return fmt.Errorf("applying the plan: %w", err)
+		}
+		defer view.Close()
+		copts.Loader = append(append([]loader.Option(nil), o.opts...), loader.WithEnv(p.Env))
+		copts.Before, copts.BeforeLoader, copts.Hints = o.view, o.opts, p.Notes
+		onlyAffected = len(paths) == 0 && !*all
+		if *format == "text" {
+			fmt.Fprintf(e.stdout, "with the host's %s (%d binds, %s; 'hitch plan' shows them)\n", p.Family, len(p.Binds), p.Strategy)
+			for _, n := range p.Notes {
+				fmt.Fprintf(e.stdout, "note: %s\n", n)
+			}
+		}
+	}
 	var errs []pathError
 	verdicts := []check.Verdict{}
 	progress := newProgress(e.stderr)
 	if len(paths) == 0 {
 		progress.say("reading " + args[0])
 	}
-	sum, err := check.Run(e.ctx, o.view, paths, check.Options{Loader: o.opts, Workers: *jobs}, func(v check.Verdict) error {
+	var shown check.Summary
+	sum, err := check.Run(e.ctx, view, paths, copts, func(v check.Verdict) error {
 		progress.update(v.Path)
+		if onlyAffected && v.Err == nil && len(v.Shadowed) == 0 {
+			return nil
+		}
+		shown.Add(v)
 		if v.Err != nil {
 			progress.clear()
 			fmt.Fprintf(e.stderr, "hitch check: %v\n", v.Err)
@@ -116,8 +173,11 @@ func runCheck(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if onlyAffected {
+		sum = shown
+	}
 	if *format == "json" {
-		doc := checkDoc{Schema: 1, Image: args[0], Binds: vf.binds, Env: vf.env, Verdicts: verdicts, Errors: errs, Summary: sum}
+		doc := checkDoc{Plan: p, Schema: 1, Image: args[0], Binds: vf.binds, Env: vf.env, Verdicts: verdicts, Errors: errs, Summary: sum}
 		if err := writeJSON(e.stdout, doc); err != nil {
 			return err
 		}
@@ -184,6 +244,18 @@ func writeVerdict(w io.Writer, v check.Verdict) {
 		shown++
 		fmt.Fprintf(w, "         %s %s\n", mark(r.Fatal), r.Message)
 	}
+	if len(v.Shadowed) > 0 {
+		var names []string
+		for _, sh := range v.Shadowed {
+			names = append(names, sh.Soname)
+		}
+		fmt.Fprintf(w, "         uses the host's %s\n", strings.Join(names, ", "))
+	}
+	defer func() {
+		for _, f := range v.Fixes {
+			fmt.Fprintf(w, "         fix: %s\n", f)
+		}
+	}()
 	for _, g := range groups {
 		if len(g.syms) <= 3 {
 			for _, s := range g.syms {

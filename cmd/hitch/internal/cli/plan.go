@@ -6,7 +6,6 @@ import (
 	"io"
 	"strings"
 
-	"github.com/hitch-hpc/hitch/iface"
 	"github.com/hitch-hpc/hitch/image"
 	"github.com/hitch-hpc/hitch/plan"
 )
@@ -47,16 +46,8 @@ Examples:
 
 func runPlan(e *env, args []string) error {
 	fs := newFlags(e, "plan", "[flags] IMAGE --interface NAME", planHelp)
-	ifaceName := fs.String("interface", "", "the `interface` (mpi, cuda, libfabric, ucx, pmix, pmi) or a family (openmpi, mpich-abi, …)")
-	hostRef := fs.String("host", "host", "the host: this machine's / by default, or a root filesystem or image as for IMAGE")
-	strategy := fs.String("strategy", "replace", "`replace` the image's libraries in place, or prepend a directory to LD_LIBRARY_PATH")
-	dir := fs.String("dir", plan.DefaultDir, "the container `directory` of the prepend strategy")
+	hf := addHostFlags(fs)
 	emit := fs.String("emit", "text", "output: text, apptainer, podman, docker or json")
-	withGlibc := fs.Bool("with-host-glibc", false, "allow taking glibc and the C++ runtime from the host")
-	var hostLibs, hostEnv, ifaceDirs multiFlag
-	fs.Var(&hostLibs, "host-lib", "use the host library at `PATH` (repeatable)")
-	fs.Var(&hostEnv, "host-env", "the host's `NAME=VALUE` environment for finding libraries, e.g. LD_LIBRARY_PATH from a module (repeatable)")
-	fs.Var(&ifaceDirs, "interfaces", "read interface files from `DIR` too (repeatable)")
 	platform := fs.String("platform", "", platformUsage)
 	args, err := e.parse(fs, args)
 	if err != nil {
@@ -65,43 +56,23 @@ func runPlan(e *env, args []string) error {
 	if len(args) != 1 {
 		return usagef("want one IMAGE")
 	}
-	if *ifaceName == "" {
+	if *hf.iface == "" {
 		return usagef("--interface is required")
-	}
-	st := plan.Strategy(*strategy)
-	if st != plan.Replace && st != plan.Prepend {
-		return usagef("--strategy %q: want replace or prepend", *strategy)
 	}
 	if !strings.Contains(" text apptainer singularity podman docker json ", " "+*emit+" ") {
 		return usagef("--emit %q: want text, apptainer, podman, docker or json", *emit)
 	}
-	set, err := iface.Load(append([]string{iface.UserDir()}, ifaceDirs...)...)
-	if err != nil {
-		return err
-	}
-	vf := &viewFlags{cpu: new(string), platform: platform, ldconfig: new(bool)}
-	*vf.cpu = "baseline"
+	cpu, ldconfig := "baseline", false
+	vf := &viewFlags{cpu: &cpu, platform: platform, ldconfig: &ldconfig}
 	img, err := vf.open(e, args[0])
 	if err != nil {
 		return err
 	}
 	defer img.Close()
-	hostVF := &viewFlags{cpu: vf.cpu, platform: new(string), ldconfig: new(bool)}
-	host, err := hostVF.open(e, *hostRef)
-	if err != nil {
-		return fmt.Errorf("opening the host %s: %w", *hostRef, err)
+	p, host, err := hf.makePlan(e, img)
+	if host != nil {
+		defer host.Close()
 	}
-	defer host.Close()
-	hostEnvAll := append(append([]string(nil), host.env...), hostEnv...)
-	if *hostRef == "host" && len(hostEnv) == 0 {
-		// This machine's own view: the environment hitch runs in is not
-		// the batch job's, so it is not taken.
-		hostEnvAll = nil
-	}
-	p, err := plan.Make(e.ctx, img.view, host.view, set, *ifaceName, plan.Options{
-		Strategy: st, Dir: *dir, WithHostGlibc: *withGlibc,
-		HostEnv: hostEnvAll, HostLibs: hostLibs, ImageEnv: img.env,
-	})
 	if err != nil {
 		if errors.Is(err, plan.ErrNoInterface) {
 			if p != nil && *emit == "text" {

@@ -1,0 +1,68 @@
+package cli
+
+import (
+	"flag"
+	"fmt"
+
+	"github.com/hitch-hpc/hitch/iface"
+	"github.com/hitch-hpc/hitch/plan"
+)
+
+// hostFlags are the flags that name a host and an interface to take
+// from it (hitch plan, hitch check --interface).
+type hostFlags struct {
+	iface     *string
+	host      *string
+	strategy  *string
+	dir       *string
+	withGlibc *bool
+	hostLibs  multiFlag
+	hostEnv   multiFlag
+	ifaceDirs multiFlag
+}
+
+func addHostFlags(fs *flag.FlagSet) *hostFlags {
+	h := &hostFlags{}
+	h.iface = fs.String("interface", "", "the `interface` (mpi, cuda, libfabric, ucx, pmix, pmi) or a family (openmpi, mpich-abi, …) to take from the host")
+	h.host = fs.String("host", "host", "the host: this machine's / by default, or a root filesystem or image named as IMAGE is")
+	h.strategy = fs.String("strategy", "replace", "`replace` the image's libraries in place, or prepend a directory to LD_LIBRARY_PATH")
+	h.dir = fs.String("dir", plan.DefaultDir, "the container `directory` of the prepend strategy")
+	h.withGlibc = fs.Bool("with-host-glibc", false, "allow taking glibc and the C++ runtime from the host")
+	fs.Var(&h.hostLibs, "host-lib", "use the host library at `PATH` (repeatable)")
+	fs.Var(&h.hostEnv, "host-env", "the host's `NAME=VALUE` environment for finding libraries, e.g. LD_LIBRARY_PATH from a module (repeatable)")
+	fs.Var(&h.ifaceDirs, "interfaces", "read interface files from `DIR` too (repeatable)")
+	return h
+}
+
+// makePlan opens the host and plans the interface for the opened image.
+// The returned host must be closed.
+func (h *hostFlags) makePlan(e *env, img *opened) (*plan.Plan, *opened, error) {
+	st := plan.Strategy(*h.strategy)
+	if st != plan.Replace && st != plan.Prepend {
+		return nil, nil, usagef("--strategy %q: want replace or prepend", *h.strategy)
+	}
+	set, err := iface.Load(append([]string{iface.UserDir()}, h.ifaceDirs...)...)
+	if err != nil {
+		return nil, nil, err
+	}
+	cpu, platform, ldconfig := "baseline", "", false
+	hostVF := &viewFlags{cpu: &cpu, platform: &platform, ldconfig: &ldconfig}
+	host, err := hostVF.open(e, *h.host)
+	if err != nil {
+		return nil, nil, fmt.Errorf("opening the host %s: %w", *h.host, err)
+	}
+	// This machine's environment is not the batch job's: only what
+	// --host-env says, or a host image's own configuration.
+	hostEnv := append(append([]string(nil), host.env...), h.hostEnv...)
+	if *h.host == "host" {
+		hostEnv = h.hostEnv
+	}
+	p, err := plan.Make(e.ctx, img.view, host.view, set, *h.iface, plan.Options{
+		Strategy: st, Dir: *h.dir, WithHostGlibc: *h.withGlibc,
+		HostEnv: hostEnv, HostLibs: h.hostLibs, ImageEnv: img.env,
+	})
+	if err != nil {
+		return p, host, err
+	}
+	return p, host, nil
+}
