@@ -231,7 +231,7 @@ func Make(ctx context.Context, image, host *rootfs.View, set *iface.Set, name st
 	}
 	chosen := &p.Candidates[pick]
 	chosenFam := famByName(families, chosen.Family)
-	p.Family = chosenFam.Name
+	p.Family, p.Interface = chosenFam.Name, chosenFam.Interface
 
 	// The family's libraries the image uses, and the host's copies.
 	var roots, imageOnly []*loader.Object

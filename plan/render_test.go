@@ -3,7 +3,11 @@ package plan_test
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"testing"
+
+	"tags.cncf.io/container-device-interface/pkg/cdi"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/hitch-hpc/hitch/plan"
@@ -46,7 +50,26 @@ func TestWrite(t *testing.T) {
 	if diff := cmp.Diff(*p, back); diff != "" {
 		t.Errorf("JSON round trip (-want +got):\n%s", diff)
 	}
-	if err := p.Write(&b, "cdi-but-not-yet"); err == nil {
+	// The CDI spec passes the CDI library's own validation.
+	b.Reset()
+	if err := p.Write(&b, "cdi"); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "hitch.json")
+	if err := os.WriteFile(file, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	spec, err := cdi.ReadSpec(file, 0)
+	if err != nil {
+		t.Fatalf("CDI validation: %v\n%s", err, b.String())
+	}
+	if spec.GetVendor() != "hitch.hpc" || spec.GetClass() != "mpi" || spec.GetDevice("openmpi") == nil {
+		t.Errorf("CDI spec %s/%s, devices %v", spec.GetVendor(), spec.GetClass(), spec.Devices)
+	}
+	if got := len(spec.Devices[0].ContainerEdits.Mounts); got != 2 {
+		t.Errorf("%d mounts, want 2", got)
+	}
+	if err := p.Write(&b, "nosuch"); err == nil {
 		t.Error("an unknown format was accepted")
 	}
 }

@@ -31,7 +31,10 @@ would find (Sarus style); prepend binds them all into one directory put
 first on LD_LIBRARY_PATH (apptainer --nv style).
 
 --emit apptainer, podman or docker prints the flags for that runtime;
---emit json the whole plan; the default is a readable account.
+--emit cdi a Container Device Interface spec (kind hitch.hpc/INTERFACE,
+one device named after the family: put it in /etc/cdi and run with
+--device hitch.hpc/mpi=openmpi); --emit json the whole plan; the default
+is a readable account.
 Interfaces are data files (built in, plus ~/.config/hitch/interfaces and
 --interfaces DIR): see docs/interfaces.md.
 
@@ -47,7 +50,7 @@ Examples:
 func runPlan(e *env, args []string) error {
 	fs := newFlags(e, "plan", "[flags] IMAGE --interface NAME", planHelp)
 	hf := addHostFlags(fs)
-	emit := fs.String("emit", "text", "output: text, apptainer, podman, docker or json")
+	emit := fs.String("emit", "text", "output: text, apptainer, podman, docker, cdi or json")
 	platform := fs.String("platform", "", platformUsage)
 	args, err := e.parse(fs, args)
 	if err != nil {
@@ -59,8 +62,8 @@ func runPlan(e *env, args []string) error {
 	if *hf.iface == "" {
 		return usagef("--interface is required")
 	}
-	if !strings.Contains(" text apptainer singularity podman docker json ", " "+*emit+" ") {
-		return usagef("--emit %q: want text, apptainer, podman, docker or json", *emit)
+	if !strings.Contains(" text apptainer singularity podman docker cdi json ", " "+*emit+" ") {
+		return usagef("--emit %q: want text, apptainer, podman, docker, cdi or json", *emit)
 	}
 	cpu, ldconfig := "baseline", false
 	vf := &viewFlags{cpu: &cpu, platform: platform, ldconfig: &ldconfig}
