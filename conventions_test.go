@@ -64,6 +64,7 @@ func TestLayers(t *testing.T) {
 		"./check":    {"/cmd/", "/internal/", "/image", "/inspect", "go-containerregistry"},
 		"./iface":    {"/cmd/", "/internal/", "/rootfs", "/loader", "/image"},
 		"./plan":     {"/cmd/", "/internal/", "/image", "/inspect", "/check", "go-containerregistry"},
+		"./verify":   {"/cmd/", "/internal/", "/image", "/inspect", "/plan", "go-containerregistry"},
 	}
 	for pkg, bad := range forbidden {
 		out, err := exec.Command("go", "list", "-deps", pkg).Output()

@@ -217,3 +217,30 @@ func TestCheckInterface(t *testing.T) {
 		t.Errorf("JSON: %+v", doc)
 	}
 }
+
+// TestVerify runs hitch verify with a plan between two Debian roots: the
+// real loader, in a mount namespace, agrees with the prediction.
+func TestVerify(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs mount namespaces (root)")
+	}
+	image, host := fixture.Rootfs(t, "trixie"), fixture.Rootfs(t, "bookworm")
+	t.Setenv("HITCH_CACHE_DIR", t.TempDir())
+	var out, errOut bytes.Buffer
+	code := cli.Main(t.Context(), []string{"verify", image, "/opt/hitch/hello_openmpi", "/opt/hitch/hello_mpich", "--interface", "mpi", "--host", host}, &out, &errOut)
+	if code != cli.ExitOK {
+		t.Fatalf("exit %d: %s%s", code, out.String(), errOut.String())
+	}
+	for _, want := range []string{
+		"agree    loads /opt/hitch/hello_mpich\n",
+		"2 files: hitch and the loader agree on 2\n",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	entries, _ := os.ReadDir(os.Getenv("HITCH_CACHE_DIR"))
+	if len(entries) != 0 {
+		t.Errorf("verify left %d entries in the cache", len(entries))
+	}
+}

@@ -10,9 +10,12 @@ import (
 	"syscall"
 
 	"github.com/hitch-hpc/hitch/cmd/hitch/internal/cli"
+	"github.com/hitch-hpc/hitch/verify"
 )
 
 func main() {
+	// hitch verify runs this executable again inside a mount namespace.
+	verify.Main()
 	// hitch is a short-lived process that builds a large heap of facts it
 	// keeps to the end: collecting less often saves a tenth of a check,
 	// and a soft limit keeps the trade from growing without bound. The

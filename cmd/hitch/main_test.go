@@ -9,9 +9,11 @@ import (
 
 	"github.com/hitch-hpc/hitch/cmd/hitch/internal/cli"
 	"github.com/hitch-hpc/hitch/internal/fixture"
+	"github.com/hitch-hpc/hitch/verify"
 )
 
 func TestMain(m *testing.M) {
+	verify.Main()
 	testscript.Main(m, map[string]func(){
 		"hitch": func() { os.Exit(cli.Main(context.Background(), os.Args[1:], os.Stdout, os.Stderr)) },
 	})

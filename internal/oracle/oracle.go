@@ -20,6 +20,7 @@ import (
 	"syscall"
 
 	"github.com/hitch-hpc/hitch/elffacts"
+	"github.com/hitch-hpc/hitch/verify"
 )
 
 // Bind is a host path mounted at a path inside the root.
@@ -133,29 +134,7 @@ func (r Run) Do() (Result, error) {
 		}
 		res.List = append(res.List, address.ReplaceAllString(l, ""))
 	}
-	seen := map[string]bool{}
-	for _, l := range strings.Split(res.Stderr, "\n") {
-		switch {
-		case strings.HasPrefix(l, "undefined symbol: "):
-			sym, obj, ok := strings.Cut(l, "\t(")
-			if !ok {
-				return res, fmt.Errorf("unexpected loader line %q", l)
-			}
-			l = strings.TrimSuffix(obj, ")") + ": " + sym
-		case strings.Contains(l, "version `") || strings.Contains(l, "no version information") ||
-			strings.HasSuffix(l, "has different size in shared object, consider re-linking"):
-			l = strings.TrimPrefix(l, r.File+": ")
-		case strings.HasPrefix(l, "Error relocating ") && strings.HasSuffix(l, ": symbol not found"):
-			// musl's binding errors are compared as they are.
-		default:
-			continue
-		}
-		seen[l] = true
-	}
-	for m := range seen {
-		res.Messages = append(res.Messages, m)
-	}
-	sort.Strings(res.Messages)
+	res.Messages = verify.Messages(res.Stderr, r.File)
 	return res, nil
 }
 

@@ -66,6 +66,7 @@ func commands() []command {
 		{"ldd", "list the libraries a program would load inside an image, with binds", runLdd},
 		{"check", "judge whether programs in an image would load and bind, with binds", runCheck},
 		{"plan", "decide what to bind from a host so an image uses its MPI, fabric or GPU libraries", runPlan},
+		{"verify", "run the real loader with the binds, in a mount namespace, and compare", runVerify},
 		{"help", "show help for a command or a topic", runHelp},
 		{"version", "print hitch's version", runVersion},
 	}
