@@ -340,10 +340,15 @@ func fixes(v Verdict, hints []string) []string {
 					add(h)
 				}
 			}
-			if _, ver, ok := strings.Cut(r.Message, "version `"); ok {
+			if provider, ver, ok := strings.Cut(r.Message, ": version `"); ok {
 				ver, _, _ = strings.Cut(ver, "'")
-				if strings.HasPrefix(ver, "GLIBC_") && len(out) == 0 {
-					add("use a base image with glibc ≥ " + strings.TrimPrefix(ver, "GLIBC_"))
+				switch {
+				case strings.HasPrefix(ver, "GLIBC_"):
+					if len(out) == 0 {
+						add("use a base image with glibc ≥ " + strings.TrimPrefix(ver, "GLIBC_"))
+					}
+				case len(v.Shadowed) > 0:
+					add(provider + " lacks " + ver + ": the host's library is older than what the image's code was built against; use a newer one on the host, or keep the image's")
 				}
 			}
 		case "not-found":

@@ -86,3 +86,39 @@ func suiteIndex(s string) int {
 	}
 	return -1
 }
+
+// TestLibfabricOlderHost: the host's libfabric (bullseye, 1.11) is older
+// than what trixie's Open MPI was built against: the plan binds it, and
+// hitch and the real loader both say FABRIC_1.5 is missing.
+func TestLibfabricOlderHost(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs mount namespaces (root)")
+	}
+	set, err := iface.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	croot := fixture.Rootfs(t, "trixie")
+	img, err := rootfs.Dir(croot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer img.Close()
+	host, err := rootfs.Dir(fixture.Rootfs(t, "bullseye"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer host.Close()
+	p, err := plan.Make(context.Background(), img, host, set, "libfabric", plan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var binds []rootfs.Bind
+	for _, b := range p.Binds {
+		binds = append(binds, rootfs.Bind{Src: b.Src, Dst: b.Dst})
+	}
+	verdict := compareBound(t, croot, "/opt/hitch/hello_openmpi", binds, p.Env)
+	if !strings.Contains(verdict, "version `FABRIC_1.") {
+		t.Errorf("verdict %q, want a missing FABRIC_1.x version", verdict)
+	}
+}

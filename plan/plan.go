@@ -237,6 +237,9 @@ func Make(ctx context.Context, image, host *rootfs.View, set *iface.Set, name st
 	var roots, imageOnly []*loader.Object
 	for _, lib := range chosenFam.Libraries {
 		io, _ := il.Locate(ctx, lib.Soname, opts.Class, opts.Machine)
+		if io != nil && !belongs(il, io, lib) {
+			io = nil // another family's library of that soname
+		}
 		if io == nil && !lib.Anchor {
 			continue // the image does not use it
 		}
@@ -572,8 +575,11 @@ func (p *Plan) plugins(host, image *rootfs.View, il *loader.Loader, fam *iface.F
 		if len(matches) == 0 {
 			continue
 		}
-		dst := path.Join(path.Dir(anchor.Dst), pl.Dir)
-		if opts.Strategy == Prepend {
+		// Plugins go where the host's library will look for them: the
+		// directory it was built with (Open MPI's MCA components), unless
+		// a variable can point it elsewhere (FI_PROVIDER_PATH).
+		dst := hdir
+		if pl.Env != "" && opts.Strategy == Prepend {
 			dst = path.Join(opts.Dir, pl.Dir)
 		}
 		b := Bind{Src: host.HostPath(hdir), HostFile: hdir, Dst: dst, Dir: true,
