@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -9,9 +8,7 @@ import (
 
 	"github.com/hitch-hpc/hitch/check"
 	"github.com/hitch-hpc/hitch/link"
-	"github.com/hitch-hpc/hitch/loader"
 	"github.com/hitch-hpc/hitch/plan"
-	"github.com/hitch-hpc/hitch/rootfs"
 )
 
 const checkHelp = `
@@ -107,30 +104,14 @@ func runCheck(e *env, args []string) error {
 	onlyAffected := false
 	var p *plan.Plan
 	if *hf.iface != "" {
-		var host *opened
-		p, host, err = hf.makePlan(e, o)
-		if host != nil {
-			defer host.Close()
-		}
+		pl, err := hf.apply(e, o)
 		if err != nil {
-			if errors.Is(err, plan.ErrNoInterface) {
-				return &exitError{code: ExitNo, err: err}
-			}
 			return err
 		}
-		var binds []rootfs.Bind
-		for _, b := range p.Binds {
-			binds = append(binds, rootfs.Bind{Src: b.Src, Dst: b.Dst})
-			if !b.Dir {
-				copts.Bound = append(copts.Bound, b.Dst)
-			}
-		}
-		if view, err = o.view.WithBinds(binds...); err != nil {
-			return fmt.Errorf("applying the plan: %w", err)
-		}
-		defer view.Close()
-		copts.Loader = append(append([]loader.Option(nil), o.opts...), loader.WithEnv(p.Env))
-		copts.Before, copts.BeforeLoader, copts.Hints = o.view, o.opts, p.Notes
+		defer pl.Close()
+		p, view = pl.plan, pl.view
+		pl.check.Workers = *jobs
+		copts = pl.check
 		onlyAffected = len(paths) == 0 && !*all
 		if *format == "text" {
 			fmt.Fprintf(e.stdout, "with the host's %s (%d binds, %s; 'hitch plan' shows them)\n", p.Family, len(p.Binds), p.Strategy)

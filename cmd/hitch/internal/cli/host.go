@@ -1,11 +1,15 @@
 package cli
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 
+	"github.com/hitch-hpc/hitch/check"
 	"github.com/hitch-hpc/hitch/iface"
+	"github.com/hitch-hpc/hitch/loader"
 	"github.com/hitch-hpc/hitch/plan"
+	"github.com/hitch-hpc/hitch/rootfs"
 )
 
 // hostFlags are the flags that name a host and an interface to take
@@ -65,4 +69,52 @@ func (h *hostFlags) makePlan(e *env, img *opened) (*plan.Plan, *opened, error) {
 		return p, host, err
 	}
 	return p, host, nil
+}
+
+// planned is an image with a host's plan applied.
+type planned struct {
+	plan  *plan.Plan
+	host  *opened
+	view  *rootfs.View  // the image's View with the plan's binds
+	binds []rootfs.Bind // the plan's binds
+	// check holds the options that judge with the plan: the loader
+	// options with the plan's environment, the View before the binds,
+	// the bound paths and the plan's notes as hints.
+	check check.Options
+}
+
+func (p *planned) Close() {
+	if p.view != nil {
+		p.view.Close()
+	}
+	if p.host != nil {
+		p.host.Close()
+	}
+}
+
+// apply plans the interface and binds the plan into the image's View.
+// A host without the interface is the answer no (exit 1).
+func (h *hostFlags) apply(e *env, o *opened) (*planned, error) {
+	p, host, err := h.makePlan(e, o)
+	pl := &planned{plan: p, host: host}
+	if err != nil {
+		pl.Close()
+		if errors.Is(err, plan.ErrNoInterface) {
+			return nil, &exitError{code: ExitNo, err: err}
+		}
+		return nil, err
+	}
+	pl.check = check.Options{Before: o.view, BeforeLoader: o.opts, Hints: p.Notes,
+		Loader: append(append([]loader.Option(nil), o.opts...), loader.WithEnv(p.Env))}
+	for _, b := range p.Binds {
+		pl.binds = append(pl.binds, rootfs.Bind{Src: b.Src, Dst: b.Dst})
+		if !b.Dir {
+			pl.check.Bound = append(pl.check.Bound, b.Dst)
+		}
+	}
+	if pl.view, err = o.view.WithBinds(pl.binds...); err != nil {
+		pl.Close()
+		return nil, fmt.Errorf("applying the plan: %w", err)
+	}
+	return pl, nil
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"os"
 
@@ -9,7 +8,6 @@ import (
 	"github.com/hitch-hpc/hitch/image"
 	"github.com/hitch-hpc/hitch/loader"
 	"github.com/hitch-hpc/hitch/plan"
-	"github.com/hitch-hpc/hitch/rootfs"
 	"github.com/hitch-hpc/hitch/verify"
 )
 
@@ -83,34 +81,17 @@ func runVerify(e *env, args []string) error {
 	view := o.view
 	var p *plan.Plan
 	if *hf.iface != "" {
-		var host *opened
-		p, host, err = hf.makePlan(e, o)
-		if host != nil {
-			defer host.Close()
-		}
+		pl, err := hf.apply(e, o)
 		if err != nil {
-			if errors.Is(err, plan.ErrNoInterface) {
-				return &exitError{code: ExitNo, err: err}
-			}
 			return err
 		}
-		var pb []rootfs.Bind
-		for _, b := range p.Binds {
-			pb = append(pb, rootfs.Bind{Src: b.Src, Dst: b.Dst})
-		}
-		if view, err = o.view.WithBinds(pb...); err != nil {
-			return err
-		}
-		defer view.Close()
-		binds = append(binds, pb...)
+		defer pl.Close()
+		p, view = pl.plan, pl.view
+		binds = append(binds, pl.binds...)
 		env = append(append([]string(nil), env...), p.Env...)
 		if len(paths) == 0 {
 			// What the host's libraries reach.
-			opts := check.Options{Loader: append(append([]loader.Option(nil), o.opts...), loader.WithEnv(p.Env)),
-				Before: o.view, BeforeLoader: o.opts}
-			for _, b := range pb {
-				opts.Bound = append(opts.Bound, b.Dst)
-			}
+			opts := pl.check
 			if _, err := check.Run(e.ctx, view, nil, opts, func(v check.Verdict) error {
 				if v.Err == nil && len(v.Shadowed) > 0 && v.Type != "static" {
 					paths = append(paths, v.Path)
