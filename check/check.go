@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path"
 	"runtime"
 	"strings"
 	"sync"
@@ -45,6 +46,8 @@ type Verdict struct {
 	Reasons []Reason `json:"reasons,omitempty"`
 	// Shadowed lists what the binds changed for this object.
 	Shadowed []Shadow `json:"shadowed,omitempty"`
+	// Concerned is set when an interface rule applies to the object.
+	Concerned bool `json:"concerned,omitempty"`
 	// Fixes are advice for the failures, when there is any.
 	Fixes []string `json:"fixes,omitempty"`
 	// Graph is the load graph the verdict came from (nil for static
@@ -93,6 +96,10 @@ type Options struct {
 	// Bound are the container paths of the binds: a library counts as
 	// shadowed when it now resolves to one of them.
 	Bound []string
+	// Concerns add reasons to every object that loads a library of that
+	// soname: an interface rule's verdict ("the image's libcudart 12.4
+	// needs a newer driver").
+	Concerns map[string][]Reason
 }
 
 // Shadow is a library that resolves to another file once the binds are
@@ -175,6 +182,9 @@ func Run(ctx context.Context, view *rootfs.View, paths []string, opts Options, f
 				v := judge(ctx, l, c, j.path)
 				if before != nil && v.Graph != nil {
 					v.Shadowed = shadows(ctx, before, v.Graph, j.path, bound)
+				}
+				if v.Graph != nil && len(opts.Concerns) > 0 {
+					concern(&v, opts.Concerns)
 				}
 				if v.Status == Fails {
 					v.Fixes = fixes(v, opts.Hints)
@@ -299,17 +309,20 @@ func judge(ctx context.Context, l *loader.Loader, c *link.Checker, p string) Ver
 // shadows compares the object's graph with the one it has without the
 // binds, library by library.
 func shadows(ctx context.Context, before *loader.Loader, after *loader.Graph, p string, bound map[string]bool) []Shadow {
-	g, err := before.Load(ctx, p)
-	if err != nil {
-		return nil
-	}
+	// A file that only the binds bring has no graph before them.
 	was := map[string]string{}
-	for _, o := range g.Objects[1:] {
-		if o.Found() {
-			was[o.Name] = o.File
+	if g, err := before.Load(ctx, p); err == nil {
+		for _, o := range g.Objects[1:] {
+			if o.Found() {
+				was[o.Name] = o.File
+			}
 		}
 	}
 	var out []Shadow
+	if m := after.Objects[0]; bound[m.File] {
+		// The object itself is a host file bound in.
+		out = append(out, Shadow{Soname: sonameOf(m), After: m.Path})
+	}
 	for _, o := range after.Objects[1:] {
 		if o.Found() && bound[o.File] {
 			out = append(out, Shadow{Soname: o.Name, Before: was[o.Name], After: o.Path})
@@ -369,4 +382,34 @@ func fixes(v Verdict, hints []string) []string {
 		}
 	}
 	return out
+}
+
+// concern adds the reasons of the rules whose library the object loads.
+func concern(v *Verdict, concerns map[string][]Reason) {
+	for _, o := range v.Graph.Objects {
+		if !o.Found() {
+			continue
+		}
+		rs := concerns[sonameOf(o)]
+		if len(rs) == 0 {
+			continue
+		}
+		v.Concerned = true
+		for _, r := range rs {
+			v.Reasons = append(v.Reasons, r)
+			switch {
+			case r.Fatal:
+				v.Status = Fails
+			case v.Status == OK:
+				v.Status = Warning
+			}
+		}
+	}
+}
+
+func sonameOf(o *loader.Object) string {
+	if o.Facts != nil && o.Facts.Soname != "" {
+		return o.Facts.Soname
+	}
+	return path.Base(o.Name)
 }

@@ -122,3 +122,71 @@ func TestLibfabricOlderHost(t *testing.T) {
 		t.Errorf("verdict %q, want a missing FABRIC_1.x version", verdict)
 	}
 }
+
+// TestCUDA: Debian's CUDA runtimes (11.2, 11.8, 12.4) in images, Debian's
+// NVIDIA drivers (470, 535, 550) on hosts modelled by their unpacked
+// libraries: the driver rule gives NVIDIA's verdicts, and the driver's
+// libraries, bound in, load in every image as the real loader says.
+func TestCUDA(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs mount namespaces (root)")
+	}
+	set, err := iface.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// NVIDIA's tables: 12.x needs ≥ 525.60.13 (≥ 550.54.14 for 12.4
+	// fully); 11.x ≥ 450.80.02 (11.8 fully from 520.61.05, 11.2 from
+	// 460.27.03).
+	want := map[string]string{
+		"bullseye/bullseye": "ok", "bullseye/bookworm": "ok", "bullseye/trixie": "ok",
+		"bookworm/bullseye": "warning", "bookworm/bookworm": "ok", "bookworm/trixie": "ok",
+		"trixie/bullseye": "fails", "trixie/bookworm": "warning", "trixie/trixie": "ok",
+	}
+	const lib = "/usr/lib/x86_64-linux-gnu/nvidia/current"
+	for _, c := range fixture.Suites {
+		croot := fixture.Rootfs(t, c)
+		cuda := fixture.CUDA(t, c)
+		base, err := rootfs.Dir(croot)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := base.WithBinds(rootfs.Bind{Src: cuda + "/runtime/usr/lib/x86_64-linux-gnu", Dst: "/opt/cuda/lib"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		imageEnv := []string{"LD_LIBRARY_PATH=/opt/cuda/lib"}
+		for _, h := range fixture.Suites {
+			t.Run(c+"/"+h, func(t *testing.T) {
+				host, err := rootfs.Dir(fixture.CUDA(t, h) + "/driver")
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer host.Close()
+				p, err := plan.Make(context.Background(), img, host, set, "cuda", plan.Options{
+					Strategy: plan.Prepend, Dir: "/mnt/hitch", ImageEnv: imageEnv,
+					HostEnv: []string{"LD_LIBRARY_PATH=" + lib},
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(p.Rules) != 1 || p.Rules[0].Status != want[c+"/"+h] {
+					t.Errorf("rules %+v, want one with status %s", p.Rules, want[c+"/"+h])
+				}
+				// The driver's libraries load in the image: hitch and the
+				// real loader agree, library by library.
+				binds := []rootfs.Bind{{Src: cuda + "/runtime/usr/lib/x86_64-linux-gnu", Dst: "/opt/cuda/lib"}}
+				for _, b := range p.Binds {
+					binds = append(binds, rootfs.Bind{Src: b.Src, Dst: b.Dst})
+				}
+				for _, b := range p.Binds {
+					if v := compareBound(t, croot, b.Dst, binds, p.Env); v != "loads" {
+						t.Errorf("%s: %s", b.Dst, v)
+					}
+				}
+			})
+		}
+		img.Close()
+		base.Close()
+	}
+}

@@ -42,6 +42,8 @@ type Family struct {
 	// (GLIBC_, GLIBCXX_, …): what host libraries need of them must be met
 	// by the container.
 	Versions []string `toml:"versions"`
+	// DriverRules say which host driver an image's runtime needs.
+	DriverRules []DriverRule `toml:"driver_rule"`
 
 	// File is where the family was read from ("builtin:openmpi.toml" or
 	// a path).
@@ -70,6 +72,37 @@ type Plugins struct {
 	// Env names a variable that must point at the directory inside the
 	// container (FI_PROVIDER_PATH).
 	Env string `toml:"env"`
+}
+
+// DriverRule relates a runtime library in the image to the driver
+// library on the host by the versions in their file names.
+type DriverRule struct {
+	Runtime  string          `toml:"runtime"` // file name prefix, e.g. "libcudart.so"
+	Driver   string          `toml:"driver"`  // e.g. "libcuda.so"
+	Versions []DriverVersion `toml:"versions"`
+}
+
+// DriverVersion is one row: for runtimes whose version starts with
+// Runtime, the driver Minimum to run at all and Full to run fully.
+type DriverVersion struct {
+	Runtime string `toml:"runtime"`
+	Minimum string `toml:"minimum"`
+	Full    string `toml:"full"`
+}
+
+// Row returns the most specific row for a runtime version ("12.4.127"
+// takes "12.4" over "12"), or nil.
+func (r *DriverRule) Row(version string) *DriverVersion {
+	var best *DriverVersion
+	for i := range r.Versions {
+		v := &r.Versions[i]
+		if version == v.Runtime || strings.HasPrefix(version, v.Runtime+".") {
+			if best == nil || len(v.Runtime) > len(best.Runtime) {
+				best = v
+			}
+		}
+	}
+	return best
 }
 
 // Device is a device node the family needs: a path or a glob.
@@ -209,6 +242,16 @@ func Parse(file string, b []byte) (*Family, error) {
 		}
 		if _, err := path.Match(p.Glob, ""); err != nil || p.Glob == "" {
 			return nil, bad("family %s: plugins %d: bad glob %q", f.Name, i+1, p.Glob)
+		}
+	}
+	for i, r := range f.DriverRules {
+		if r.Runtime == "" || r.Driver == "" || len(r.Versions) == 0 {
+			return nil, bad("family %s: driver_rule %d: want runtime, driver and versions", f.Name, i+1)
+		}
+		for j, v := range r.Versions {
+			if v.Runtime == "" || v.Minimum == "" {
+				return nil, bad("family %s: driver_rule %d: version %d: want runtime and minimum", f.Name, i+1, j+1)
+			}
 		}
 	}
 	for i, d := range f.Devices {

@@ -109,6 +109,19 @@ type Plan struct {
 	Kept []string `json:"kept,omitempty"`
 	// Notes say what the plan could not do or the user should know.
 	Notes []string `json:"notes,omitempty"`
+	// Rules are the interface's rules evaluated (the CUDA driver a
+	// runtime needs).
+	Rules []RuleResult `json:"rules,omitempty"`
+}
+
+// RuleResult is one interface rule applied to this image and host.
+type RuleResult struct {
+	// Library is the image's library the rule is about (its soname): the
+	// objects that load it are the ones it concerns.
+	Library string `json:"library"`
+	// Status is "ok", "warning" or "fails".
+	Status  string `json:"status"`
+	Message string `json:"message"`
 }
 
 // ErrNoInterface is returned when the host has no library of the
@@ -240,7 +253,7 @@ func Make(ctx context.Context, image, host *rootfs.View, set *iface.Set, name st
 		if io != nil && !belongs(il, io, lib) {
 			io = nil // another family's library of that soname
 		}
-		if io == nil && !lib.Anchor {
+		if io == nil && !lib.Anchor && !lib.Dlopened {
 			continue // the image does not use it
 		}
 		ho, err := locate(ctx, hl, host, explicit, lib.Soname, opts)
@@ -260,6 +273,7 @@ func Make(ctx context.Context, image, host *rootfs.View, set *iface.Set, name st
 	}
 	p.plugins(host, image, il, chosenFam, chosen, opts)
 	p.floorNotes(ctx, hl, il, set, opts)
+	p.driverRules(ctx, il, chosenFam, opts)
 	for _, io := range imageOnly {
 		hidden := false
 		for _, b := range p.Binds {
@@ -355,7 +369,9 @@ func (p *Plan) closure(ctx context.Context, hl, il *loader.Loader, host, image *
 			return fmt.Errorf("loading %s on the host: %w", r.Path, err)
 		}
 		for _, o := range g.Objects[1:] {
-			if !o.Found() {
+			// A host modelled by a directory of libraries may lack its
+			// floor: the image's is used anyway.
+			if !o.Found() && !floor[o.Name] {
 				p.Notes = append(p.Notes, fmt.Sprintf("%s needs %s, which the host itself cannot find", r.Path, o.Name))
 			}
 		}
@@ -677,4 +693,65 @@ func keysOf(m map[string]string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// driverRules applies the family's driver rules: the version in the file
+// name of the image's runtime library against the one of the host's
+// driver library that the plan binds.
+func (p *Plan) driverRules(ctx context.Context, il *loader.Loader, fam *iface.Family, opts Options) {
+	for i := range fam.DriverRules {
+		r := &fam.DriverRules[i]
+		driver := ""
+		for _, b := range p.Binds {
+			if strings.HasPrefix(b.Soname, r.Driver+".") {
+				driver = strings.TrimPrefix(path.Base(b.HostFile), r.Driver+".")
+			}
+		}
+		// The image's runtime: by the major versions the rule knows.
+		seen := map[string]bool{}
+		for _, row := range r.Versions {
+			major, _, _ := strings.Cut(row.Runtime, ".")
+			for _, so := range []string{r.Runtime + "." + major, r.Runtime + "." + major + ".0"} {
+				io, _ := il.Locate(ctx, so, opts.Class, opts.Machine)
+				if io == nil || seen[io.File] {
+					continue
+				}
+				seen[io.File] = true
+				runtime := strings.TrimPrefix(path.Base(io.File), r.Runtime+".")
+				p.Rules = append(p.Rules, evalDriver(r, sonameOf(io), runtime, driver))
+			}
+		}
+	}
+}
+
+func evalDriver(r *iface.DriverRule, lib, runtime, driver string) RuleResult {
+	res := RuleResult{Library: lib}
+	row := r.Row(runtime)
+	switch {
+	case row == nil:
+		res.Status = "warning"
+		res.Message = fmt.Sprintf("the image's %s is version %s, which the interface data does not know: its driver needs are unchecked", lib, runtime)
+	case driver == "" || !isDotted(driver):
+		res.Status = "warning"
+		res.Message = fmt.Sprintf("the host's %s file name gives no version: %s %s needs a driver ≥ %s, unchecked", r.Driver, lib, runtime, row.Minimum)
+	case elffacts.CompareVersions(driver, row.Minimum) < 0:
+		res.Status = "fails"
+		res.Message = fmt.Sprintf("the image's %s %s needs a driver ≥ %s; the host's is %s: \"CUDA driver version is insufficient for CUDA runtime version\"", lib, runtime, row.Minimum, driver)
+	case row.Full != "" && elffacts.CompareVersions(driver, row.Full) < 0:
+		res.Status = "warning"
+		res.Message = fmt.Sprintf("the image's %s %s runs on the host's driver %s only under minor version compatibility (%s or newer runs it fully): newer PTX cannot be JIT-compiled", lib, runtime, driver, row.Full)
+	default:
+		res.Status = "ok"
+		res.Message = fmt.Sprintf("the image's %s %s runs on the host's driver %s", lib, runtime, driver)
+	}
+	return res
+}
+
+func isDotted(v string) bool {
+	for _, part := range strings.Split(v, ".") {
+		if part == "" || strings.Trim(part, "0123456789") != "" {
+			return false
+		}
+	}
+	return true
 }

@@ -118,6 +118,9 @@ func runCheck(e *env, args []string) error {
 			for _, n := range p.Notes {
 				fmt.Fprintf(e.stdout, "note: %s\n", n)
 			}
+			for _, r := range p.Rules {
+				fmt.Fprintf(e.stdout, "rule (%s): %s\n", r.Status, r.Message)
+			}
 		}
 	}
 	var errs []pathError
@@ -129,7 +132,7 @@ func runCheck(e *env, args []string) error {
 	var shown check.Summary
 	sum, err := check.Run(e.ctx, view, paths, copts, func(v check.Verdict) error {
 		progress.update(v.Path)
-		if onlyAffected && v.Err == nil && len(v.Shadowed) == 0 {
+		if onlyAffected && v.Err == nil && len(v.Shadowed) == 0 && !v.Concerned {
 			return nil
 		}
 		shown.Add(v)

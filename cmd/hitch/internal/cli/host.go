@@ -106,6 +106,16 @@ func (h *hostFlags) apply(e *env, o *opened) (*planned, error) {
 	}
 	pl.check = check.Options{Before: o.view, BeforeLoader: o.opts, Hints: p.Notes,
 		Loader: append(append([]loader.Option(nil), o.opts...), loader.WithEnv(p.Env))}
+	for _, r := range p.Rules {
+		if r.Status == "ok" {
+			continue
+		}
+		if pl.check.Concerns == nil {
+			pl.check.Concerns = map[string][]check.Reason{}
+		}
+		pl.check.Concerns[r.Library] = append(pl.check.Concerns[r.Library],
+			check.Reason{Kind: "interface-rule", Fatal: r.Status == "fails", Message: r.Message})
+	}
 	for _, b := range p.Binds {
 		pl.binds = append(pl.binds, rootfs.Bind{Src: b.Src, Dst: b.Dst})
 		if !b.Dir {

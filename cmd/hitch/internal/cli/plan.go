@@ -49,9 +49,9 @@ Examples:
 
 func runPlan(e *env, args []string) error {
 	fs := newFlags(e, "plan", "[flags] IMAGE --interface NAME", planHelp)
+	vf := addViewFlags(fs)
 	hf := addHostFlags(fs)
 	emit := fs.String("emit", "text", "output: text, apptainer, podman, docker, cdi or json")
-	platform := fs.String("platform", "", platformUsage)
 	args, err := e.parse(fs, args)
 	if err != nil {
 		return err
@@ -65,8 +65,6 @@ func runPlan(e *env, args []string) error {
 	if !strings.Contains(" text apptainer singularity podman docker cdi json ", " "+*emit+" ") {
 		return usagef("--emit %q: want text, apptainer, podman, docker, cdi or json", *emit)
 	}
-	cpu, ldconfig := "baseline", false
-	vf := &viewFlags{cpu: &cpu, platform: platform, ldconfig: &ldconfig}
 	img, err := vf.open(e, args[0])
 	if err != nil {
 		return err
