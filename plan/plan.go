@@ -124,6 +124,24 @@ type RuleResult struct {
 	Message string `json:"message"`
 }
 
+// ErrArch is returned when the image and the host are for different
+// architectures.
+var ErrArch = errors.New("the image and the host differ in architecture")
+
+// archOf names the architecture of a tree by its shell: "ELF64 x86_64".
+func archOf(l *loader.Loader, v *rootfs.View) string {
+	for _, p := range []string{"/bin/sh", "/usr/bin/env", "/bin/busybox"} {
+		file, err := v.Resolve(p)
+		if err != nil {
+			continue
+		}
+		if f, err := l.Facts(file); err == nil {
+			return f.Class + " " + f.Machine
+		}
+	}
+	return ""
+}
+
 // ErrNoInterface is returned when the host has no library of the
 // interface; the error says what was searched.
 var ErrNoInterface = errors.New("interface not found on the host")
@@ -137,9 +155,6 @@ func Make(ctx context.Context, image, host *rootfs.View, set *iface.Set, name st
 	if opts.Dir == "" {
 		opts.Dir = DefaultDir
 	}
-	if opts.Class == "" {
-		opts.Class, opts.Machine = "ELF64", "x86_64"
-	}
 	families := set.Interface(name)
 	if len(families) == 0 {
 		return nil, fmt.Errorf("unknown interface %q (known: %s)", name, strings.Join(set.Names(), ", "))
@@ -147,6 +162,18 @@ func Make(ctx context.Context, image, host *rootfs.View, set *iface.Set, name st
 	p := &Plan{Interface: name, Strategy: opts.Strategy}
 	hl := loader.New(host, loader.WithEnv(opts.HostEnv))
 	il := loader.New(image, loader.WithEnv(opts.ImageEnv))
+	// Nothing of one architecture can serve another.
+	ia, ha := archOf(il, image), archOf(hl, host)
+	if ia != "" && ha != "" && ia != ha {
+		return nil, fmt.Errorf("%w: the image is for %s, the host for %s", ErrArch, ia, ha)
+	}
+	if opts.Class == "" {
+		// The image's, else x86-64.
+		opts.Class, opts.Machine = "ELF64", "x86_64"
+		if c, m, ok := strings.Cut(ia, " "); ok {
+			opts.Class, opts.Machine = c, m
+		}
+	}
 
 	// What the image uses: the families whose anchor it has.
 	imageFam := map[string]bool{}

@@ -99,7 +99,7 @@ func (h *hostFlags) apply(e *env, o *opened) (*planned, error) {
 	pl := &planned{plan: p, host: host}
 	if err != nil {
 		pl.Close()
-		if errors.Is(err, plan.ErrNoInterface) {
+		if errors.Is(err, plan.ErrNoInterface) || errors.Is(err, plan.ErrArch) {
 			return nil, &exitError{code: ExitNo, err: err}
 		}
 		return nil, err

@@ -75,7 +75,7 @@ func runPlan(e *env, args []string) error {
 		defer host.Close()
 	}
 	if err != nil {
-		if errors.Is(err, plan.ErrNoInterface) {
+		if errors.Is(err, plan.ErrNoInterface) || errors.Is(err, plan.ErrArch) {
 			if p != nil && *emit == "text" {
 				writeCandidates(e.stdout, p)
 			}
