@@ -22,6 +22,7 @@ import (
 	"path"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/hitch-hpc/hitch/elffacts"
@@ -62,8 +63,14 @@ type Options struct {
 	HostLibs []string
 	// ImageEnv is the container's environment (its LD_LIBRARY_PATH).
 	ImageEnv []string
-	// Class and Machine of the programs (default ELF64 x86_64).
+	// Class and Machine of the programs (default: the image's).
 	Class, Machine string
+	// Compare applies Sarus's version rule to each interface library
+	// bound over the image's: "major" (equal majors), "full" (and the
+	// host's minor not older), "strict" (equal major and minor), from the
+	// versions in the file names; "" applies none (hitch compares
+	// symbols).
+	Compare string
 }
 
 // Bind is one host file mounted in the container.
@@ -301,6 +308,11 @@ func Make(ctx context.Context, image, host *rootfs.View, set *iface.Set, name st
 	p.plugins(host, image, il, chosenFam, chosen, opts)
 	p.floorNotes(ctx, hl, il, set, opts)
 	p.driverRules(ctx, il, chosenFam, opts)
+	if opts.Compare != "" {
+		if err := p.compareVersions(chosenFam, opts.Compare); err != nil {
+			return nil, err
+		}
+	}
 	for _, io := range imageOnly {
 		hidden := false
 		for _, b := range p.Binds {
@@ -781,4 +793,60 @@ func isDotted(v string) bool {
 		}
 	}
 	return true
+}
+
+// compareVersions applies Sarus's rule (its SharedLibrary.cpp) to the
+// family's libraries that the plan binds over the image's own.
+func (p *Plan) compareVersions(fam *iface.Family, mode string) error {
+	switch mode {
+	case "major", "full", "strict":
+	default:
+		return fmt.Errorf("unknown comparison %q (want major, full or strict)", mode)
+	}
+	for _, b := range p.Binds {
+		if b.Shadows == "" || b.Dir {
+			continue
+		}
+		if f, _ := (&iface.Set{Families: []*iface.Family{fam}}).Library(b.Soname); f == nil {
+			continue
+		}
+		hv, iv := fileVersion(b.HostFile), fileVersion(b.Shadows)
+		res := RuleResult{Library: b.Soname, Status: "ok"}
+		notCompatible := fmt.Sprintf("Host's MPI library %s is not ABI compatible with container's MPI library %s", path.Base(b.HostFile), path.Base(b.Shadows))
+		switch {
+		case len(hv) == 0 || len(iv) == 0:
+			res.Status, res.Message = "warning", fmt.Sprintf("%s: no version in %s or %s to compare", mode, path.Base(b.HostFile), path.Base(b.Shadows))
+		case hv[0] != iv[0]:
+			res.Status, res.Message = "fails", notCompatible+" (major versions differ)"
+		case mode == "major":
+			res.Message = fmt.Sprintf("major: %s and %s share major version %d", path.Base(b.HostFile), path.Base(b.Shadows), hv[0])
+		case len(hv) < 2 || len(iv) < 2:
+			res.Status, res.Message = "warning", fmt.Sprintf("%s: no minor version in %s or %s", mode, path.Base(b.HostFile), path.Base(b.Shadows))
+		case mode == "strict" && hv[1] != iv[1]:
+			res.Status, res.Message = "fails", notCompatible+" (strict: minor versions differ)"
+		case mode == "full" && hv[1] < iv[1]:
+			res.Status, res.Message = "warning", fmt.Sprintf("Partial ABI compatibility detected: the host's %s is older than the container's %s; applications are likely to fail if they use symbols which are only present in the container's library", path.Base(b.HostFile), path.Base(b.Shadows))
+		default:
+			res.Message = fmt.Sprintf("%s: %s and %s are compatible", mode, path.Base(b.HostFile), path.Base(b.Shadows))
+		}
+		p.Rules = append(p.Rules, res)
+	}
+	return nil
+}
+
+// fileVersion is the numbers after ".so." in a file name: libmpi.so.40.30.4 → [40 30 4].
+func fileVersion(file string) []int {
+	_, v, ok := strings.Cut(path.Base(file), ".so.")
+	if !ok {
+		return nil
+	}
+	var out []int
+	for _, part := range strings.Split(v, ".") {
+		n, err := strconv.Atoi(part)
+		if err != nil {
+			break
+		}
+		out = append(out, n)
+	}
+	return out
 }

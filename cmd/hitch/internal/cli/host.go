@@ -20,6 +20,7 @@ type hostFlags struct {
 	strategy  *string
 	dir       *string
 	withGlibc *bool
+	compare   *string
 	hostLibs  multiFlag
 	hostEnv   multiFlag
 	ifaceDirs multiFlag
@@ -32,6 +33,7 @@ func addHostFlags(fs *flag.FlagSet) *hostFlags {
 	h.strategy = fs.String("strategy", "replace", "`replace` the image's libraries in place, or prepend a directory to LD_LIBRARY_PATH")
 	h.dir = fs.String("dir", plan.DefaultDir, "the container `directory` of the prepend strategy")
 	h.withGlibc = fs.Bool("with-host-glibc", false, "allow taking glibc and the C++ runtime from the host")
+	h.compare = fs.String("compare", "", "also apply Sarus's version rule to the libraries replaced: `major`, full or strict")
 	fs.Var(&h.hostLibs, "host-lib", "use the host library at `PATH` (repeatable)")
 	fs.Var(&h.hostEnv, "host-env", "the host's `NAME=VALUE` environment for finding libraries, e.g. LD_LIBRARY_PATH from a module (repeatable)")
 	fs.Var(&h.ifaceDirs, "interfaces", "read interface files from `DIR` too (repeatable)")
@@ -63,7 +65,7 @@ func (h *hostFlags) makePlan(e *env, img *opened) (*plan.Plan, *opened, error) {
 	}
 	p, err := plan.Make(e.ctx, img.view, host.view, set, *h.iface, plan.Options{
 		Strategy: st, Dir: *h.dir, WithHostGlibc: *h.withGlibc,
-		HostEnv: hostEnv, HostLibs: h.hostLibs, ImageEnv: img.env,
+		HostEnv: hostEnv, HostLibs: h.hostLibs, ImageEnv: img.env, Compare: *h.compare,
 	})
 	if err != nil {
 		return p, host, err
