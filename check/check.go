@@ -48,6 +48,10 @@ type Verdict struct {
 	Shadowed []Shadow `json:"shadowed,omitempty"`
 	// Concerned is set when an interface rule applies to the object.
 	Concerned bool `json:"concerned,omitempty"`
+	// Evidence names what the verdict rests on: "loader emulation"
+	// (what loads), "symbol versions", "symbol binding", "interface
+	// rule".
+	Evidence []string `json:"evidence,omitempty"`
 	// Fixes are advice for the failures, when there is any.
 	Fixes []string `json:"fixes,omitempty"`
 	// Graph is the load graph the verdict came from (nil for static
@@ -189,6 +193,7 @@ func Run(ctx context.Context, view *rootfs.View, paths []string, opts Options, f
 				if v.Status == Fails {
 					v.Fixes = fixes(v, opts.Hints)
 				}
+				v.Evidence = evidence(v)
 				j.res <- v
 			}
 		}()
@@ -412,4 +417,21 @@ func sonameOf(o *loader.Object) string {
 		return o.Facts.Soname
 	}
 	return path.Base(o.Name)
+}
+
+// evidence names the checks a verdict rests on.
+func evidence(v Verdict) []string {
+	if v.Graph == nil {
+		return nil
+	}
+	ev := []string{"loader emulation"}
+	if v.Graph.Error == "" {
+		ev = append(ev, "symbol versions", "symbol binding")
+	}
+	for _, r := range v.Reasons {
+		if r.Kind == "interface-rule" {
+			return append(ev, "interface rule")
+		}
+	}
+	return ev
 }
