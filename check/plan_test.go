@@ -190,3 +190,45 @@ func TestCUDA(t *testing.T) {
 		base.Close()
 	}
 }
+
+// TestWithHostGlibc: asked to take the floor too, the plan binds the
+// host's libc beside the image's own loader; hitch and the real loader
+// agree on what that does (the GLIBC_PRIVATE coupling of libc and ld.so).
+func TestWithHostGlibc(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs mount namespaces (root)")
+	}
+	set, err := iface.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	croot := fixture.Rootfs(t, "bullseye")
+	img, err := rootfs.Dir(croot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer img.Close()
+	host, err := rootfs.Dir(fixture.Rootfs(t, "trixie"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer host.Close()
+	p, err := plan.Make(context.Background(), img, host, set, "openmpi", plan.Options{WithHostGlibc: true, Strategy: plan.Prepend, Dir: "/mnt/hitch"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	libc := false
+	var binds []rootfs.Bind
+	for _, b := range p.Binds {
+		binds = append(binds, rootfs.Bind{Src: b.Src, Dst: b.Dst})
+		libc = libc || b.Soname == "libc.so.6"
+	}
+	if !libc {
+		t.Fatalf("the host's libc is not in the plan: %+v", p.Binds)
+	}
+	verdict := compareBound(t, croot, "/opt/hitch/hello_openmpi", binds, p.Env)
+	if !strings.Contains(verdict, "GLIBC_") {
+		t.Errorf("verdict %q: want the libc/ld.so mismatch", verdict)
+	}
+	t.Log(verdict)
+}
