@@ -19,10 +19,10 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// TestAgainstOracle plans each Debian release's Open MPI into each other
-// release's image, runs verify, and compares what it observed with the
-// test oracle (the same loader, run by other means) and with hitch's
-// prediction.
+// TestAgainstOracle plans each Debian release's Open MPI and MPICH into
+// each release's image, with both strategies, runs verify, and compares
+// what it observed with the test oracle (the same loader, run by other
+// means) and with hitch's prediction: the acceptance matrix.
 func TestAgainstOracle(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs mount namespaces (root)")
@@ -31,62 +31,67 @@ func TestAgainstOracle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const prog = "/opt/hitch/hello_openmpi"
-	agree := 0
-	for _, c := range fixture.Suites {
-		croot := fixture.Rootfs(t, c)
-		img, err := rootfs.Dir(croot)
-		if err != nil {
-			t.Fatal(err)
+	agree, cells := 0, 0
+	for _, fam := range []struct{ name, prog string }{{"openmpi", "/opt/hitch/hello_openmpi"}, {"mpich-abi", "/opt/hitch/hello_mpich"}} {
+		for _, st := range []plan.Strategy{plan.Replace, plan.Prepend} {
+			prog := fam.prog
+			for _, c := range fixture.Suites {
+				croot := fixture.Rootfs(t, c)
+				img, err := rootfs.Dir(croot)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, h := range fixture.Suites {
+					cells++
+					t.Run(fam.name+"/"+string(st)+"/"+c+"/"+h, func(t *testing.T) {
+						host, err := rootfs.Dir(fixture.Rootfs(t, h))
+						if err != nil {
+							t.Fatal(err)
+						}
+						defer host.Close()
+						p, err := plan.Make(context.Background(), img, host, set, fam.name, plan.Options{Strategy: st})
+						if err != nil {
+							t.Fatal(err)
+						}
+						var binds []rootfs.Bind
+						var obinds []oracle.Bind
+						for _, b := range p.Binds {
+							binds = append(binds, rootfs.Bind{Src: b.Src, Dst: b.Dst})
+							obinds = append(obinds, oracle.Bind{Src: b.Src, Dst: b.Dst})
+						}
+						obs, err := verify.Run(context.Background(), croot, []string{prog}, verify.Options{Binds: binds, Env: p.Env})
+						if err != nil {
+							t.Fatal(err)
+						}
+						if len(obs) != 1 || len(obs[0].List) == 0 {
+							t.Fatalf("observations: %+v", obs)
+						}
+						real, err := oracle.Run{Root: croot, File: prog, Env: p.Env, Binds: obinds, Bind: true, ChrootExec: fixture.ChrootExec(t)}.Do()
+						if err != nil {
+							t.Fatal(err)
+						}
+						if d := verify.Agree(verify.Observation{List: real.List, Messages: real.Messages}, obs[0]); d != "" {
+							t.Errorf("verify and the oracle disagree:\n%s", d)
+						}
+						merged, err := img.WithBinds(binds...)
+						if err != nil {
+							t.Fatal(err)
+						}
+						defer merged.Close()
+						pred, err := verify.Predict(context.Background(), merged, prog, loader.WithEnv(p.Env))
+						if err != nil {
+							t.Fatal(err)
+						}
+						if d := verify.Agree(pred, obs[0]); d != "" {
+							t.Errorf("hitch's prediction and verify disagree:\n%s", d)
+						} else {
+							agree++
+						}
+					})
+				}
+				img.Close()
+			}
 		}
-		for _, h := range fixture.Suites {
-			t.Run(c+"/"+h, func(t *testing.T) {
-				host, err := rootfs.Dir(fixture.Rootfs(t, h))
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer host.Close()
-				p, err := plan.Make(context.Background(), img, host, set, "openmpi", plan.Options{Strategy: plan.Prepend})
-				if err != nil {
-					t.Fatal(err)
-				}
-				var binds []rootfs.Bind
-				var obinds []oracle.Bind
-				for _, b := range p.Binds {
-					binds = append(binds, rootfs.Bind{Src: b.Src, Dst: b.Dst})
-					obinds = append(obinds, oracle.Bind{Src: b.Src, Dst: b.Dst})
-				}
-				obs, err := verify.Run(context.Background(), croot, []string{prog}, verify.Options{Binds: binds, Env: p.Env})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if len(obs) != 1 || len(obs[0].List) == 0 {
-					t.Fatalf("observations: %+v", obs)
-				}
-				real, err := oracle.Run{Root: croot, File: prog, Env: p.Env, Binds: obinds, Bind: true, ChrootExec: fixture.ChrootExec(t)}.Do()
-				if err != nil {
-					t.Fatal(err)
-				}
-				if d := verify.Agree(verify.Observation{List: real.List, Messages: real.Messages}, obs[0]); d != "" {
-					t.Errorf("verify and the oracle disagree:\n%s", d)
-				}
-				merged, err := img.WithBinds(binds...)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer merged.Close()
-				pred, err := verify.Predict(context.Background(), merged, prog, loader.WithEnv(p.Env))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if d := verify.Agree(pred, obs[0]); d != "" {
-					t.Errorf("hitch's prediction and verify disagree:\n%s", d)
-				} else {
-					agree++
-				}
-			})
-		}
-		img.Close()
 	}
-	t.Logf("%d of 9 cells: prediction = observation", agree)
+	t.Logf("%d of %d cells: prediction = observation", agree, cells)
 }
