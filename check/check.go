@@ -98,8 +98,9 @@ type Options struct {
 	// GLIBC_2.38 …"), offered with the failures they explain.
 	Hints []string
 	// Bound are the container paths of the binds: a library counts as
-	// shadowed when it now resolves to one of them.
-	Bound []string
+	// shadowed when it now resolves to one of them, or lies below one
+	// that is a directory (BoundDirs: plugin directories).
+	Bound, BoundDirs []string
 	// Concerns add reasons to every object that loads a library of that
 	// soname: an interface rule's verdict ("the image's libcudart 12.4
 	// needs a newer driver").
@@ -122,11 +123,17 @@ func Run(ctx context.Context, view *rootfs.View, paths []string, opts Options, f
 	l := loader.New(view, opts.Loader...)
 	var before *loader.Loader
 	bound := map[string]bool{}
+	var boundDirs []string
 	if opts.Before != nil {
 		before = loader.New(opts.Before, opts.BeforeLoader...)
 		for _, b := range opts.Bound {
 			if rp, err := view.Resolve(b); err == nil {
 				bound[rp] = true
+			}
+		}
+		for _, d := range opts.BoundDirs {
+			if rp, err := view.Resolve(d); err == nil {
+				boundDirs = append(boundDirs, strings.TrimSuffix(rp, "/")+"/")
 			}
 		}
 	}
@@ -185,7 +192,17 @@ func Run(ctx context.Context, view *rootfs.View, paths []string, opts Options, f
 			for j := range jobs {
 				v := judge(ctx, l, c, j.path)
 				if before != nil && v.Graph != nil {
-					v.Shadowed = shadows(ctx, before, v.Graph, j.path, bound)
+					v.Shadowed = shadows(ctx, before, v.Graph, j.path, func(f string) bool {
+						if bound[f] {
+							return true
+						}
+						for _, d := range boundDirs {
+							if strings.HasPrefix(f, d) {
+								return true
+							}
+						}
+						return false
+					})
 				}
 				if v.Graph != nil && len(opts.Concerns) > 0 {
 					concern(&v, opts.Concerns)
@@ -313,7 +330,7 @@ func judge(ctx context.Context, l *loader.Loader, c *link.Checker, p string) Ver
 
 // shadows compares the object's graph with the one it has without the
 // binds, library by library.
-func shadows(ctx context.Context, before *loader.Loader, after *loader.Graph, p string, bound map[string]bool) []Shadow {
+func shadows(ctx context.Context, before *loader.Loader, after *loader.Graph, p string, bound func(string) bool) []Shadow {
 	// A file that only the binds bring has no graph before them.
 	was := map[string]string{}
 	if g, err := before.Load(ctx, p); err == nil {
@@ -324,12 +341,12 @@ func shadows(ctx context.Context, before *loader.Loader, after *loader.Graph, p 
 		}
 	}
 	var out []Shadow
-	if m := after.Objects[0]; bound[m.File] {
+	if m := after.Objects[0]; bound(m.File) {
 		// The object itself is a host file bound in.
 		out = append(out, Shadow{Soname: sonameOf(m), After: m.Path})
 	}
 	for _, o := range after.Objects[1:] {
-		if o.Found() && bound[o.File] {
+		if o.Found() && bound(o.File) {
 			out = append(out, Shadow{Soname: o.Name, Before: was[o.Name], After: o.Path})
 		}
 	}

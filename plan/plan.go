@@ -302,10 +302,11 @@ func Make(ctx context.Context, image, host *rootfs.View, set *iface.Set, name st
 		}
 		roots = append(roots, ho)
 	}
-	if err := p.closure(ctx, hl, il, host, image, set, roots, opts); err != nil {
+	pluginBinds, pluginRoots := p.plugins(hl, host, image, chosenFam, chosen, roots, opts)
+	if err := p.closure(ctx, hl, il, host, image, set, roots, pluginRoots, pluginBinds, opts); err != nil {
 		return nil, err
 	}
-	p.plugins(host, image, il, chosenFam, chosen, opts)
+	p.Binds = append(p.Binds, pluginBinds...)
 	p.floorNotes(ctx, hl, il, set, opts)
 	p.driverRules(ctx, il, chosenFam, opts)
 	if opts.Compare != "" {
@@ -385,7 +386,10 @@ func belongs(l *loader.Loader, o *loader.Object, lib iface.Library) bool {
 
 // closure decides, for the host libraries roots and everything they load
 // on the host, which come from the host.
-func (p *Plan) closure(ctx context.Context, hl, il *loader.Loader, host, image *rootfs.View, set *iface.Set, roots []*loader.Object, opts Options) error {
+// Plugins (bound with their directory) count as taken from the host: what
+// they need is judged like the roots' needs, but they are not bound one by
+// one.
+func (p *Plan) closure(ctx context.Context, hl, il *loader.Loader, host, image *rootfs.View, set *iface.Set, roots, plugins []*loader.Object, pluginBinds []Bind, opts Options) error {
 	floor, _ := set.Floor()
 	c := link.NewChecker()
 	take := map[string]*loader.Object{} // soname → host object to bind
@@ -394,6 +398,11 @@ func (p *Plan) closure(ctx context.Context, hl, il *loader.Loader, host, image *
 		so := sonameOf(r)
 		take[so], why[so] = r, "the interface's library"
 	}
+	inDir := map[string]bool{}
+	for _, r := range plugins {
+		inDir[sonameOf(r)] = true
+	}
+	taken := func(so string) bool { return take[so] != nil || inDir[so] }
 	// The host's own view of each root: what it loads and binds to.
 	type dep struct {
 		host  *loader.Object
@@ -402,7 +411,7 @@ func (p *Plan) closure(ctx context.Context, hl, il *loader.Loader, host, image *
 	}
 	deps := map[string]*dep{}
 	var order []string
-	for _, r := range roots {
+	for _, r := range append(append([]*loader.Object(nil), roots...), plugins...) {
 		g, err := hl.Load(ctx, r.File)
 		if err != nil {
 			return fmt.Errorf("loading %s on the host: %w", r.Path, err)
@@ -442,12 +451,12 @@ func (p *Plan) closure(ctx context.Context, hl, il *loader.Loader, host, image *
 		changed = false
 		for _, so := range order {
 			d := deps[so]
-			if take[so] != nil || floor[so] && !opts.WithHostGlibc {
+			if taken(so) || floor[so] && !opts.WithHostGlibc {
 				continue
 			}
 			used := false
 			for by := range d.by {
-				if take[by] != nil {
+				if taken(by) {
 					used = true
 				}
 			}
@@ -484,7 +493,7 @@ func (p *Plan) closure(ctx context.Context, hl, il *loader.Loader, host, image *
 	// image keeps that no longer binds.
 	for round := 0; round < 8; round++ {
 		p.Binds = p.bindsFor(ctx, il, host, take, why, opts)
-		added, err := p.refine(ctx, image, hl, c, take, why, floor, roots, opts)
+		added, err := p.refine(ctx, image, hl, c, take, why, floor, roots, plugins, pluginBinds, opts)
 		if err != nil {
 			return err
 		}
@@ -493,10 +502,10 @@ func (p *Plan) closure(ctx context.Context, hl, il *loader.Loader, host, image *
 		}
 	}
 	for _, so := range order {
-		if take[so] == nil && !floor[so] {
+		if !taken(so) && !floor[so] {
 			used := false
 			for by := range deps[so].by {
-				if take[by] != nil {
+				if taken(by) {
 					used = true
 				}
 			}
@@ -542,12 +551,27 @@ func (p *Plan) bindsFor(ctx context.Context, il *loader.Loader, host *rootfs.Vie
 // refine loads each root inside the image with the binds and takes from
 // the host the image libraries that fail to bind there; it reports
 // whether it took any.
-func (p *Plan) refine(ctx context.Context, image *rootfs.View, hl *loader.Loader, c *link.Checker, take map[string]*loader.Object, why map[string]string, floor map[string]bool, roots []*loader.Object, opts Options) (bool, error) {
+func (p *Plan) refine(ctx context.Context, image *rootfs.View, hl *loader.Loader, c *link.Checker, take map[string]*loader.Object, why map[string]string, floor map[string]bool, roots, plugins []*loader.Object, pluginBinds []Bind, opts Options) (bool, error) {
 	var rb []rootfs.Bind
 	dst := map[string]string{}
+	var paths []string
 	for _, b := range p.Binds {
 		rb = append(rb, rootfs.Bind{Src: b.Src, Dst: b.Dst})
 		dst[b.Soname] = b.Dst
+	}
+	for _, r := range roots {
+		if d, ok := dst[sonameOf(r)]; ok {
+			paths = append(paths, d)
+		}
+	}
+	// The plugins, where their directory is mounted.
+	for _, b := range pluginBinds {
+		rb = append(rb, rootfs.Bind{Src: b.Src, Dst: b.Dst})
+		for _, pl := range plugins {
+			if rel, ok := strings.CutPrefix(pl.File, b.HostFile+"/"); ok {
+				paths = append(paths, path.Join(b.Dst, rel))
+			}
+		}
 	}
 	merged, err := image.WithBinds(rb...)
 	if err != nil {
@@ -560,11 +584,7 @@ func (p *Plan) refine(ctx context.Context, image *rootfs.View, hl *loader.Loader
 	}
 	ml := loader.New(merged, loader.WithEnv(env))
 	added := false
-	for _, r := range roots {
-		d, ok := dst[sonameOf(r)]
-		if !ok {
-			continue
-		}
+	for _, d := range paths {
 		g, err := ml.Load(ctx, d)
 		if err != nil {
 			continue
@@ -607,21 +627,23 @@ func containerLibDir(ctx context.Context, il *loader.Loader, opts Options) strin
 
 // plugins binds the family's plugin directories next to where the host
 // library they belong to goes.
-func (p *Plan) plugins(host, image *rootfs.View, il *loader.Loader, fam *iface.Family, chosen *Candidate, opts Options) {
-	if len(fam.Plugins) == 0 {
-		return
-	}
-	var anchor *Bind
-	for i := range p.Binds {
-		if p.Binds[i].Soname == chosen.Soname {
-			anchor = &p.Binds[i]
+func (p *Plan) plugins(hl *loader.Loader, host, image *rootfs.View, fam *iface.Family, chosen *Candidate, roots []*loader.Object, opts Options) ([]Bind, []*loader.Object) {
+	var anchor *loader.Object
+	for _, r := range roots {
+		if sonameOf(r) == chosen.Soname || r.Name == chosen.Soname {
+			anchor = r
 		}
 	}
-	if anchor == nil {
-		return
+	if anchor == nil && len(roots) > 0 {
+		anchor = roots[0]
 	}
+	if anchor == nil {
+		return nil, nil
+	}
+	var binds []Bind
+	var objs []*loader.Object
 	for _, pl := range fam.Plugins {
-		hdir := path.Join(path.Dir(anchor.HostFile), pl.Dir)
+		hdir := path.Join(path.Dir(anchor.File), pl.Dir)
 		fi, err := host.Stat(strings.TrimPrefix(hdir, "/"))
 		if err != nil || !fi.IsDir() {
 			continue
@@ -642,12 +664,23 @@ func (p *Plan) plugins(host, image *rootfs.View, il *loader.Loader, fam *iface.F
 		if fi, err := image.Stat(strings.TrimPrefix(dst, "/")); err == nil && fi.IsDir() {
 			b.Shadows = dst
 		}
-		p.Binds = append(p.Binds, b)
+		binds = append(binds, b)
 		if pl.Env != "" {
 			p.Env = append(p.Env, pl.Env+"="+dst)
 		}
-		p.Notes = append(p.Notes, fmt.Sprintf("the plugins in %s are dlopen'ed: their own dependencies are not checked yet", hdir))
+		for _, m := range matches {
+			file, err := host.Resolve("/" + m)
+			if err != nil {
+				continue
+			}
+			f, err := hl.Facts(file)
+			if err != nil || !f.Dynamic {
+				continue
+			}
+			objs = append(objs, &loader.Object{Name: path.Base(m), Path: "/" + m, File: file, Rule: "plugin", Facts: f})
+		}
 	}
+	return binds, objs
 }
 
 func sonameOf(o *loader.Object) string {

@@ -3,6 +3,7 @@ package verify_test
 import (
 	"context"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/hitch-hpc/hitch/iface"
@@ -94,4 +95,77 @@ func TestAgainstOracle(t *testing.T) {
 		}
 	}
 	t.Logf("%d of %d cells: prediction = observation", agree, cells)
+}
+
+// TestPlugins: Open MPI's MCA components, bound with their directory
+// and their own dependencies, load in the image as predicted.
+func TestPlugins(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs mount namespaces (root)")
+	}
+	set, err := iface.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	croot := fixture.Rootfs(t, "trixie")
+	img, err := rootfs.Dir(croot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer img.Close()
+	host, err := rootfs.Dir(fixture.Rootfs(t, "bookworm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer host.Close()
+	p, err := plan.Make(context.Background(), img, host, set, "openmpi", plan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var binds []rootfs.Bind
+	var files []string
+	for _, b := range p.Binds {
+		binds = append(binds, rootfs.Bind{Src: b.Src, Dst: b.Dst})
+		if !b.Dir {
+			continue
+		}
+		entries, err := os.ReadDir(b.Src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if e.Type().IsRegular() && strings.HasSuffix(e.Name(), ".so") {
+				files = append(files, b.Dst+"/"+e.Name())
+			}
+		}
+	}
+	if len(files) < 50 {
+		t.Fatalf("%d plugins in the plan's directories", len(files))
+	}
+	obs, err := verify.Run(context.Background(), croot, files, verify.Options{Binds: binds, Env: p.Env})
+	if err != nil {
+		t.Fatal(err)
+	}
+	merged, err := img.WithBinds(binds...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer merged.Close()
+	bad := 0
+	for i, f := range files {
+		pred, err := verify.Predict(context.Background(), merged, f, loader.WithEnv(p.Env))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := verify.Agree(pred, obs[i]); d != "" {
+			bad++
+			t.Errorf("%s:\n%s", f, d)
+		}
+		for _, l := range obs[i].List {
+			if strings.HasSuffix(l, "not found") {
+				t.Errorf("%s: the plan leaves %s", f, l)
+			}
+		}
+	}
+	t.Logf("%d plugins, %d disagree", len(files), bad)
 }

@@ -120,7 +120,9 @@ func (h *hostFlags) apply(e *env, o *opened) (*planned, error) {
 	}
 	for _, b := range p.Binds {
 		pl.binds = append(pl.binds, rootfs.Bind{Src: b.Src, Dst: b.Dst})
-		if !b.Dir {
+		if b.Dir {
+			pl.check.BoundDirs = append(pl.check.BoundDirs, b.Dst)
+		} else {
 			pl.check.Bound = append(pl.check.Bound, b.Dst)
 		}
 	}
