@@ -120,12 +120,18 @@ type Shadow struct {
 // point to). fn gets the verdicts in the order of paths, or in lexical
 // order for a whole tree.
 func Run(ctx context.Context, view *rootfs.View, paths []string, opts Options, fn func(Verdict) error) (Summary, error) {
-	l := loader.New(view, opts.Loader...)
+	// With a View before the binds, both loaders read through one cache.
+	lopts := opts.Loader
+	shared := loader.NewFactsCache()
+	if opts.Before != nil {
+		lopts = append(append([]loader.Option(nil), opts.Loader...), loader.WithFactsCache(shared))
+	}
+	l := loader.New(view, lopts...)
 	var before *loader.Loader
 	bound := map[string]bool{}
 	var boundDirs []string
 	if opts.Before != nil {
-		before = loader.New(opts.Before, opts.BeforeLoader...)
+		before = loader.New(opts.Before, append(append([]loader.Option(nil), opts.BeforeLoader...), loader.WithFactsCache(shared))...)
 		for _, b := range opts.Bound {
 			if rp, err := view.Resolve(b); err == nil {
 				bound[rp] = true

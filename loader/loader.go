@@ -134,7 +134,10 @@ func WithHWCaps(subdirs []string) Option {
 // enough to compute load graphs (hitch ldd), not to check binding (the
 // link package needs them).
 func WithoutSymbols() Option {
-	return func(l *Loader) { l.readOpts = append(l.readOpts, elffacts.WithoutSymbols()) }
+	return func(l *Loader) {
+		l.readOpts = append(l.readOpts, elffacts.WithoutSymbols())
+		l.symbols = false
+	}
 }
 
 // WithDir sets the working directory inside the View, against which
@@ -152,6 +155,8 @@ type Loader struct {
 	hwcaps   []string
 	cwd      string
 	readOpts []elffacts.Option
+	symbols  bool // readOpts read symbols
+	shared   *FactsCache
 	ldconfig bool
 
 	mu      sync.Mutex
@@ -174,6 +179,7 @@ func New(view *rootfs.View, opts ...Option) *Loader {
 		systems:  map[string]*systemEntry{},
 		files:    map[string]*fileEntry{},
 		readOpts: []elffacts.Option{elffacts.WithoutHash()},
+		symbols:  true,
 	}
 	for _, o := range opts {
 		o(l)
@@ -201,16 +207,44 @@ func HWCapsFor(level string) ([]string, error) {
 // Facts returns the facts of the file at the resolved View path file,
 // read once per Loader.
 func (l *Loader) Facts(file string) (*elffacts.Facts, error) {
-	l.mu.Lock()
-	e := l.files[file]
-	if e == nil {
-		e = &fileEntry{}
-		l.files[file] = e
+	var e *fileEntry
+	if c := l.shared; c != nil {
+		// Keyed by the file on the host: two Views that show one file
+		// (an image with and without binds) read it once.
+		key := l.view.HostPath(file)
+		if !l.symbols {
+			key += "\x00nosym"
+		}
+		c.mu.Lock()
+		if e = c.files[key]; e == nil {
+			e = &fileEntry{}
+			c.files[key] = e
+		}
+		c.mu.Unlock()
+	} else {
+		l.mu.Lock()
+		if e = l.files[file]; e == nil {
+			e = &fileEntry{}
+			l.files[file] = e
+		}
+		l.mu.Unlock()
 	}
-	l.mu.Unlock()
 	e.once.Do(func() { e.facts, e.err = l.read(file) })
 	return e.facts, e.err
 }
+
+// FactsCache lets Loaders over Views of the same files share what they
+// read: facts are a function of the file's bytes.
+type FactsCache struct {
+	mu    sync.Mutex
+	files map[string]*fileEntry
+}
+
+// NewFactsCache returns an empty cache.
+func NewFactsCache() *FactsCache { return &FactsCache{files: map[string]*fileEntry{}} }
+
+// WithFactsCache makes the Loader read through c.
+func WithFactsCache(c *FactsCache) Option { return func(l *Loader) { l.shared = c } }
 
 func (l *Loader) read(file string) (*elffacts.Facts, error) {
 	f, err := l.view.OpenPath(file)
