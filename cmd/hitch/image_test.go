@@ -148,14 +148,31 @@ func TestPlan(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
 	var p struct {
-		Family string
-		Binds  []struct{ Src, Dst, Soname, Why string }
+		Family     string
+		Binds      []struct{ Src, Dst, Soname, Why string }
+		Candidates []struct {
+			Family, Soname, Note string
+			Chosen               bool
+		}
 	}
 	if err := json.Unmarshal(out.Bytes(), &p); err != nil {
 		t.Fatal(err)
 	}
 	if p.Family != "mpich-abi" || len(p.Binds) == 0 || p.Binds[0].Soname != "libmpich.so.12" {
 		t.Errorf("plan: %+v", p)
+	}
+	// The host has two MPIs: both are listed, one chosen, the other
+	// saying why not.
+	chosen, other := 0, ""
+	for _, c := range p.Candidates {
+		if c.Chosen {
+			chosen++
+		} else if c.Family == "openmpi" {
+			other = c.Note
+		}
+	}
+	if chosen != 1 || other == "" {
+		t.Errorf("candidates: %+v", p.Candidates)
 	}
 	out.Reset()
 	if code := cli.Main(t.Context(), []string{"plan", image, "--interface", "openmpi", "--host", host, "--emit", "podman"}, &out, &errOut); code != cli.ExitOK {
