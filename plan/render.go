@@ -30,27 +30,25 @@ func (p *Plan) Write(w io.Writer, format string) error {
 		e.SetIndent("", "  ")
 		return e.Encode(p.CDI())
 	case "apptainer", "singularity":
-		var lines []string
-		for _, b := range p.Binds {
-			lines = append(lines, "--bind "+shellQuote(b.Src+":"+b.Dst+":ro"))
-		}
-		for _, kv := range p.Env {
-			lines = append(lines, "--env "+shellQuote(kv))
-		}
-		_, err := fmt.Fprintln(w, strings.Join(lines, " \\\n"))
-		return err
+		return p.writeFlags(w, "--bind", "--env")
 	case "podman", "docker":
-		var lines []string
-		for _, b := range p.Binds {
-			lines = append(lines, "-v "+shellQuote(b.Src+":"+b.Dst+":ro"))
-		}
-		for _, kv := range p.Env {
-			lines = append(lines, "-e "+shellQuote(kv))
-		}
-		_, err := fmt.Fprintln(w, strings.Join(lines, " \\\n"))
-		return err
+		return p.writeFlags(w, "-v", "-e")
 	}
 	return fmt.Errorf("unknown format %q (want %s)", format, strings.Join(Formats, ", "))
+}
+
+// writeFlags writes one flag per bind (SRC:DST:ro) and per variable, a
+// line each, joined with shell line continuations.
+func (p *Plan) writeFlags(w io.Writer, bind, env string) error {
+	var lines []string
+	for _, b := range p.Binds {
+		lines = append(lines, bind+" "+shellQuote(b.Src+":"+b.Dst+":ro"))
+	}
+	for _, kv := range p.Env {
+		lines = append(lines, env+" "+shellQuote(kv))
+	}
+	_, err := fmt.Fprintln(w, strings.Join(lines, " \\\n"))
+	return err
 }
 
 // CDI returns the plan as a Container Device Interface spec: one device,
