@@ -65,6 +65,7 @@ func TestLayers(t *testing.T) {
 		"./iface":    {"/cmd/", "/internal/", "/rootfs", "/loader", "/image"},
 		"./plan":     {"/cmd/", "/internal/", "/image", "/inspect", "/check", "go-containerregistry"},
 		"./verify":   {"/cmd/", "/internal/", "/image", "/inspect", "/plan", "go-containerregistry"},
+		"./store":    {"/cmd/", "/internal/", "/image", "/inspect", "/loader", "/rootfs", "go-containerregistry"},
 	}
 	for pkg, bad := range forbidden {
 		out, err := exec.Command("go", "list", "-deps", pkg).Output()

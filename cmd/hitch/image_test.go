@@ -261,3 +261,37 @@ func TestVerify(t *testing.T) {
 		t.Errorf("verify left %d entries in the cache", len(entries))
 	}
 }
+
+// TestScanAndLs: hitch scan into a catalog named by --db, twice, then
+// hitch ls.
+func TestScanAndLs(t *testing.T) {
+	t.Setenv("HITCH_CACHE_DIR", t.TempDir())
+	oci := smallImage(t)
+	db := filepath.Join(t.TempDir(), "catalog.db")
+	var out, errOut bytes.Buffer
+	if code := cli.Main(t.Context(), []string{"scan", oci, "--db", db, "--name", "small"}, &out, &errOut); code != cli.ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if !strings.HasPrefix(out.String(), "small: 2 objects, 2 new (") {
+		t.Errorf("first scan: %q", out.String())
+	}
+	out.Reset()
+	if code := cli.Main(t.Context(), []string{"scan", oci, "--db", db, "--name", "small"}, &out, &errOut); code != cli.ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if !strings.HasPrefix(out.String(), "small: 2 objects, unchanged (") {
+		t.Errorf("second scan: %q", out.String())
+	}
+	out.Reset()
+	if code := cli.Main(t.Context(), []string{"ls", "--db", db}, &out, &errOut); code != cli.ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(out.String(), "small") || !strings.Contains(out.String(), "oci") {
+		t.Errorf("ls:\n%s", out.String())
+	}
+	// A name taken by another reference; a reference that cannot be read.
+	errOut.Reset()
+	if code := cli.Main(t.Context(), []string{"scan", t.TempDir(), "--db", db, "--name", "small"}, &out, &errOut); code != cli.ExitPartial || !strings.Contains(errOut.String(), "the name is taken") {
+		t.Errorf("exit %d, stderr %q", code, errOut.String())
+	}
+}

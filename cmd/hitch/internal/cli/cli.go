@@ -67,6 +67,8 @@ func commands() []command {
 		{"check", "judge whether programs in an image would load and bind, with binds", runCheck},
 		{"plan", "decide what to bind from a host so an image uses its MPI, fabric or GPU libraries", runPlan},
 		{"verify", "run the real loader with the binds, in a mount namespace, and compare", runVerify},
+		{"scan", "read images and hosts into the ABI catalog", runScan},
+		{"ls", "list the systems in the ABI catalog", runLs},
 		{"help", "show help for a command or a topic", runHelp},
 		{"version", "print hitch's version", runVersion},
 	}

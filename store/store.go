@@ -1,0 +1,493 @@
+// Package store is hitch's ABI catalog: the systems it has scanned
+// (images and hosts), their file trees as far as the loader needs them
+// (ELF objects, symbolic links, directories, the loader's configuration
+// files) and the facts of every object, stored once per SHA-256 however
+// many systems hold it. SQL stays inside this package.
+//
+// The engine is SQLite (modernc.org/sqlite: pure Go, no server): a file,
+// by default $XDG_DATA_HOME/hitch/hitch.db. The schema is versioned and
+// migrated when the catalog is opened; a catalog written by a newer hitch
+// is refused rather than misread.
+package store
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hitch-hpc/hitch/elffacts"
+
+	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
+)
+
+// SchemaVersion is the catalog schema this hitch writes.
+const SchemaVersion = 1
+
+// ErrNewerSchema is returned for a catalog written by a newer hitch.
+var ErrNewerSchema = errors.New("the catalog was written by a newer hitch")
+
+// ErrNameTaken is returned when a name already catalogs another system.
+var ErrNameTaken = errors.New("the name is taken")
+
+// ErrNotFound is returned for a system or object the catalog lacks.
+var ErrNotFound = errors.New("not in the catalog")
+
+// Store is an open catalog. It is safe for concurrent use.
+type Store struct {
+	db   *sql.DB
+	path string
+}
+
+// DefaultPath is the catalog used when none is named.
+func DefaultPath() (string, error) {
+	dir := os.Getenv("XDG_DATA_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", err
+		}
+		dir = filepath.Join(home, ".local", "share")
+	}
+	return filepath.Join(dir, "hitch", "hitch.db"), nil
+}
+
+// Open opens (creating if needed) the SQLite catalog at path and brings
+// its schema up to date.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if strings.Contains(path, "://") {
+		return nil, fmt.Errorf("catalog %q: only SQLite files are supported (a path)", path)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	// WAL lets readers work while a scan writes; the busy timeout lets
+	// two scans share a file.
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("opening catalog %s: %w", path, err)
+	}
+	s := &Store{db: db, path: path}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("opening catalog %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Close closes the catalog.
+func (s *Store) Close() error { return s.db.Close() }
+
+// migrations[i] brings the schema from version i to i+1.
+var migrations = []string{
+	`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+	CREATE TABLE objects (
+		id INTEGER PRIMARY KEY,
+		sha256 TEXT NOT NULL UNIQUE,
+		size INTEGER NOT NULL,
+		class TEXT NOT NULL,
+		machine TEXT NOT NULL,
+		type TEXT NOT NULL,
+		soname TEXT NOT NULL,
+		facts BLOB NOT NULL -- the Facts as gzip-compressed JSON
+	);
+	CREATE INDEX objects_soname ON objects(soname);
+	CREATE TABLE object_symbols (
+		object_id INTEGER NOT NULL REFERENCES objects(id),
+		name TEXT NOT NULL,
+		version TEXT NOT NULL,
+		defined INTEGER NOT NULL,
+		PRIMARY KEY (object_id, name, version, defined)
+	) WITHOUT ROWID;
+	CREATE INDEX object_symbols_name ON object_symbols(name, version);
+	CREATE TABLE object_versions (
+		object_id INTEGER NOT NULL REFERENCES objects(id),
+		name TEXT NOT NULL,
+		need_from TEXT NOT NULL,
+		PRIMARY KEY (object_id, name, need_from)
+	) WITHOUT ROWID;
+	CREATE INDEX object_versions_name ON object_versions(name);
+	CREATE TABLE systems (
+		id INTEGER PRIMARY KEY,
+		name TEXT NOT NULL UNIQUE,
+		role TEXT NOT NULL CHECK (role IN ('image', 'host')),
+		ref TEXT NOT NULL,
+		kind TEXT NOT NULL,
+		digest TEXT NOT NULL,
+		tree TEXT NOT NULL,
+		arch TEXT NOT NULL,
+		os_release TEXT NOT NULL,
+		config TEXT NOT NULL,
+		scanned_at TEXT NOT NULL
+	);
+	CREATE TABLE files (
+		system_id INTEGER NOT NULL REFERENCES systems(id) ON DELETE CASCADE,
+		path TEXT NOT NULL,
+		kind TEXT NOT NULL CHECK (kind IN ('dir', 'link', 'elf', 'config')),
+		object_id INTEGER REFERENCES objects(id),
+		target TEXT,
+		content BLOB,
+		package TEXT,
+		PRIMARY KEY (system_id, path)
+	) WITHOUT ROWID;
+	CREATE INDEX files_object ON files(object_id);`,
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	var version int
+	var have int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'`).Scan(&have); err != nil {
+		return fmt.Errorf("reading the schema (is it an SQLite file?): %w", err)
+	}
+	if have > 0 {
+		var v string
+		if err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'schema_version'`).Scan(&v); err != nil {
+			return fmt.Errorf("reading the schema version: %w", err)
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("schema version %q: %w", v, err)
+		}
+		version = n
+	}
+	if version > SchemaVersion {
+		return fmt.Errorf("%w (schema %d; this hitch knows up to %d)", ErrNewerSchema, version, SchemaVersion)
+	}
+	for ; version < SchemaVersion; version++ {
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, migrations[version]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrating to schema %d: %w", version+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES ('schema_version', ?)
+			ON CONFLICT(key) DO UPDATE SET value = excluded.value`, strconv.Itoa(version+1)); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// System is a scanned image or host.
+type System struct {
+	Name   string `json:"name"`
+	Role   string `json:"role"` // "image" or "host"
+	Ref    string `json:"ref"`
+	Kind   string `json:"kind"`
+	Digest string `json:"digest,omitempty"`
+	// Tree is a digest of the scanned tree (paths, kinds, object hashes,
+	// link targets, configuration contents): a rescan that finds the same
+	// tree changes nothing.
+	Tree      string            `json:"tree"`
+	Arch      string            `json:"arch,omitempty"`
+	OSRelease map[string]string `json:"os_release,omitempty"`
+	// Config is the image configuration (Env, Entrypoint, …) as JSON.
+	Config    json.RawMessage `json:"config,omitempty"`
+	ScannedAt time.Time       `json:"scanned_at"`
+	// Counts, filled by Systems.
+	Files   int `json:"files"`
+	Objects int `json:"objects"`
+}
+
+// File is one entry of a system's tree.
+type File struct {
+	Path    string `json:"path"`
+	Kind    string `json:"kind"` // "dir", "link", "elf", "config"
+	SHA256  string `json:"sha256,omitempty"`
+	Target  string `json:"target,omitempty"`
+	Content []byte `json:"content,omitempty"`
+	Package string `json:"package,omitempty"`
+}
+
+// Snapshot is what a scan found in one system.
+type Snapshot struct {
+	System  System
+	Files   []File
+	Objects map[string]*elffacts.Facts // by SHA-256
+}
+
+// TreeDigest computes Snapshot.System.Tree from the files.
+func (sn *Snapshot) TreeDigest() string {
+	files := append([]File(nil), sn.Files...)
+	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
+	h := newHash()
+	for _, f := range files {
+		fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%d\x00", f.Path, f.Kind, f.SHA256, f.Target, len(f.Content))
+		h.Write(f.Content)
+	}
+	return fmt.Sprintf("sha256:%x", h.Sum(nil))
+}
+
+// PutResult says what Put changed.
+type PutResult struct {
+	// Unchanged is set when the catalog already held this system with
+	// the same tree: nothing was written.
+	Unchanged bool
+	// NewObjects counts objects the catalog did not know.
+	NewObjects int
+}
+
+// Put stores a snapshot atomically: the system, its files and the
+// objects the catalog lacks. A rescan of the same reference under the
+// same name replaces the system (or writes nothing when its tree is the
+// same); a name that catalogs another reference or role is refused.
+func (s *Store) Put(ctx context.Context, sn *Snapshot) (PutResult, error) {
+	var res PutResult
+	sys := sn.System
+	if sys.Tree == "" {
+		sys.Tree = sn.TreeDigest()
+	}
+	var oldTree, oldRef, oldRole string
+	err := s.db.QueryRowContext(ctx, `SELECT tree, ref, role FROM systems WHERE name = ?`, sys.Name).Scan(&oldTree, &oldRef, &oldRole)
+	switch {
+	case err == nil && (oldRef != sys.Ref || oldRole != sys.Role):
+		return res, fmt.Errorf("%w: %q is the %s %s", ErrNameTaken, sys.Name, oldRole, oldRef)
+	case err == nil && oldTree == sys.Tree:
+		res.Unchanged = true
+		return res, nil
+	case err != nil && !errors.Is(err, sql.ErrNoRows):
+		return res, err
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return res, err
+	}
+	defer tx.Rollback()
+	shas := make([]string, 0, len(sn.Objects))
+	for sha := range sn.Objects {
+		shas = append(shas, sha)
+	}
+	sort.Strings(shas)
+	insObj, err := tx.PrepareContext(ctx, `INSERT INTO objects(sha256, size, class, machine, type, soname, facts) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(sha256) DO NOTHING`)
+	if err != nil {
+		return res, err
+	}
+	getID, err := tx.PrepareContext(ctx, `SELECT id FROM objects WHERE sha256 = ?`)
+	if err != nil {
+		return res, err
+	}
+	insSym, err := tx.PrepareContext(ctx, `INSERT INTO object_symbols(object_id, name, version, defined) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`)
+	if err != nil {
+		return res, err
+	}
+	insVer, err := tx.PrepareContext(ctx, `INSERT INTO object_versions(object_id, name, need_from) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`)
+	if err != nil {
+		return res, err
+	}
+	ids := make(map[string]int64, len(shas))
+	for _, sha := range shas {
+		f := sn.Objects[sha]
+		b, err := compress(f)
+		if err != nil {
+			return res, err
+		}
+		r, err := insObj.ExecContext(ctx, sha, f.Size, f.Class, f.Machine, f.Type, f.Soname, b)
+		if err != nil {
+			return res, fmt.Errorf("storing object %s: %w", sha, err)
+		}
+		var id int64
+		if err := getID.QueryRowContext(ctx, sha).Scan(&id); err != nil {
+			return res, err
+		}
+		ids[sha] = id
+		if n, _ := r.RowsAffected(); n == 0 {
+			continue // known: its symbols are there
+		}
+		res.NewObjects++
+		for _, d := range f.Defined {
+			if _, err := insSym.ExecContext(ctx, id, d.Name, d.Version, 1); err != nil {
+				return res, err
+			}
+		}
+		for _, r := range f.Required {
+			if _, err := insSym.ExecContext(ctx, id, r.Name, r.Version, 0); err != nil {
+				return res, err
+			}
+		}
+		for _, vn := range f.VersionNeeds {
+			for _, v := range vn.Versions {
+				if _, err := insVer.ExecContext(ctx, id, v.Name, vn.File); err != nil {
+					return res, err
+				}
+			}
+		}
+	}
+	osr, _ := json.Marshal(sys.OSRelease)
+	cfg := sys.Config
+	if cfg == nil {
+		cfg = json.RawMessage("{}")
+	}
+	if sys.ScannedAt.IsZero() {
+		sys.ScannedAt = time.Now().UTC()
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM systems WHERE name = ?`, sys.Name); err != nil {
+		return res, err
+	}
+	r, err := tx.ExecContext(ctx, `INSERT INTO systems(name, role, ref, kind, digest, tree, arch, os_release, config, scanned_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		sys.Name, sys.Role, sys.Ref, sys.Kind, sys.Digest, sys.Tree, sys.Arch, string(osr), string(cfg), sys.ScannedAt.Format(time.RFC3339Nano))
+	if err != nil {
+		return res, fmt.Errorf("storing system %s: %w", sys.Name, err)
+	}
+	id, err := r.LastInsertId()
+	if err != nil {
+		return res, err
+	}
+	insFile, err := tx.PrepareContext(ctx, `INSERT INTO files(system_id, path, kind, object_id, target, content, package) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return res, err
+	}
+	for _, f := range sn.Files {
+		var obj any
+		if f.SHA256 != "" {
+			oid, ok := ids[f.SHA256]
+			if !ok {
+				return res, fmt.Errorf("%s of %s: object %s is not in the snapshot", f.Path, sys.Name, f.SHA256)
+			}
+			obj = oid
+		}
+		if _, err := insFile.ExecContext(ctx, id, f.Path, f.Kind, obj, nullable(f.Target), f.Content, nullable(f.Package)); err != nil {
+			return res, fmt.Errorf("storing %s of %s: %w", f.Path, sys.Name, err)
+		}
+	}
+	return res, tx.Commit()
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// Systems lists the catalog's systems by name.
+func (s *Store) Systems(ctx context.Context) ([]System, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT s.name, s.role, s.ref, s.kind, s.digest, s.tree, s.arch, s.os_release, s.config, s.scanned_at,
+		(SELECT count(*) FROM files f WHERE f.system_id = s.id),
+		(SELECT count(DISTINCT f.object_id) FROM files f WHERE f.system_id = s.id AND f.object_id IS NOT NULL)
+		FROM systems s ORDER BY s.name`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []System
+	for rows.Next() {
+		var sys System
+		var osr, cfg, at string
+		if err := rows.Scan(&sys.Name, &sys.Role, &sys.Ref, &sys.Kind, &sys.Digest, &sys.Tree, &sys.Arch, &osr, &cfg, &at, &sys.Files, &sys.Objects); err != nil {
+			return nil, err
+		}
+		json.Unmarshal([]byte(osr), &sys.OSRelease)
+		sys.Config = json.RawMessage(cfg)
+		sys.ScannedAt, _ = time.Parse(time.RFC3339Nano, at)
+		out = append(out, sys)
+	}
+	return out, rows.Err()
+}
+
+// Object returns the facts stored for a SHA-256.
+func (s *Store) Object(ctx context.Context, sha string) (*elffacts.Facts, error) {
+	var b []byte
+	if err := s.db.QueryRowContext(ctx, `SELECT facts FROM objects WHERE sha256 = ?`, sha).Scan(&b); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("object %s: %w", sha, ErrNotFound)
+		}
+		return nil, err
+	}
+	f, err := decompress(b)
+	if err != nil {
+		return nil, fmt.Errorf("object %s: %w", sha, err)
+	}
+	return f, nil
+}
+
+// Files returns a system's files, by path.
+func (s *Store) Files(ctx context.Context, name string) ([]File, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT f.path, f.kind, coalesce(o.sha256, ''), coalesce(f.target, ''), f.content, coalesce(f.package, '')
+		FROM files f JOIN systems s ON s.id = f.system_id LEFT JOIN objects o ON o.id = f.object_id
+		WHERE s.name = ? ORDER BY f.path`, name)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []File
+	for rows.Next() {
+		var f File
+		if err := rows.Scan(&f.Path, &f.Kind, &f.SHA256, &f.Target, &f.Content, &f.Package); err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		var n int
+		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM systems WHERE name = ?`, name).Scan(&n); err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			return nil, fmt.Errorf("system %q: %w", name, ErrNotFound)
+		}
+	}
+	return out, nil
+}
+
+// Stats counts what the catalog holds.
+type Stats struct {
+	Systems int `json:"systems"`
+	Objects int `json:"objects"`
+	Files   int `json:"files"`
+}
+
+// Stats returns the catalog's counts.
+func (s *Store) Stats(ctx context.Context) (Stats, error) {
+	var st Stats
+	err := s.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM systems), (SELECT count(*) FROM objects), (SELECT count(*) FROM files)`).Scan(&st.Systems, &st.Objects, &st.Files)
+	return st, err
+}
+
+func newHash() hash.Hash { return sha256.New() }
+
+// compress stores facts as gzip-compressed JSON: symbol tables compress
+// about fivefold.
+func compress(f *elffacts.Facts) ([]byte, error) {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if err := json.NewEncoder(zw).Encode(f); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func decompress(b []byte) (*elffacts.Facts, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	f := &elffacts.Facts{}
+	if err := json.NewDecoder(zr).Decode(f); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
