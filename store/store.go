@@ -4,10 +4,13 @@
 // files) and the facts of every object, stored once per SHA-256 however
 // many systems hold it. SQL stays inside this package.
 //
-// The engine is SQLite (modernc.org/sqlite: pure Go, no server): a file,
-// by default $XDG_DATA_HOME/hitch/hitch.db. The schema is versioned and
-// migrated when the catalog is opened; a catalog written by a newer hitch
-// is refused rather than misread.
+// Two engines hold one schema: SQLite (modernc.org/sqlite: pure Go, no
+// server), a file, by default $XDG_DATA_HOME/hitch/hitch.db; and
+// PostgreSQL (pgx) for a catalog many scanners share, named by a
+// postgres:// URL. The schema is versioned and migrated when the catalog
+// is opened; a catalog written by a newer hitch is refused rather than
+// misread. Writes are one transaction per system, retried when they lose
+// a race with another writer.
 package store
 
 import (
@@ -48,6 +51,16 @@ var ErrNotFound = errors.New("not in the catalog")
 type Store struct {
 	db   *sql.DB
 	path string
+	d    *dialect
+}
+
+// dialect is what differs between the engines: the schema's DDL, how to
+// tell whether a schema exists, how to serialise migrations.
+type dialect struct {
+	name       string
+	migrations []string
+	hasMeta    string // query: 1 when the meta table exists
+	lock       string // statement run first in a migration transaction
 }
 
 // DefaultPath is the catalog used when none is named.
@@ -63,23 +76,30 @@ func DefaultPath() (string, error) {
 	return filepath.Join(dir, "hitch", "hitch.db"), nil
 }
 
-// Open opens (creating if needed) the SQLite catalog at path and brings
-// its schema up to date.
-func Open(ctx context.Context, path string) (*Store, error) {
-	if strings.Contains(path, "://") {
-		return nil, fmt.Errorf("catalog %q: only SQLite files are supported (a path)", path)
+// Open opens the catalog named by target and brings its schema up to
+// date: a PostgreSQL URL (postgres://…), or the path of an SQLite file,
+// created if needed.
+func Open(ctx context.Context, target string) (*Store, error) {
+	if strings.HasPrefix(target, "postgres://") || strings.HasPrefix(target, "postgresql://") {
+		return openPostgres(ctx, target)
 	}
+	if strings.Contains(target, "://") {
+		return nil, fmt.Errorf("catalog %q: want a PostgreSQL URL (postgres://…) or an SQLite file path", target)
+	}
+	path := target
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, err
 	}
 	// WAL lets readers work while a scan writes; the busy timeout lets
-	// two scans share a file.
-	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+	// two scans share a file, and immediate transactions take the write
+	// lock when they begin, so a second writer waits rather than failing
+	// to upgrade a read lock.
+	dsn := "file:" + path + "?_pragma=busy_timeout(30000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("opening catalog %s: %w", path, err)
 	}
-	s := &Store{db: db, path: path}
+	s := &Store{db: db, path: path, d: sqliteDialect}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("opening catalog %s: %w", path, err)
@@ -90,9 +110,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 // Close closes the catalog.
 func (s *Store) Close() error { return s.db.Close() }
 
-// migrations[i] brings the schema from version i to i+1.
-var migrations = []string{
-	`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+// sqliteDialect: migrations[i] brings the schema from version i to i+1.
+var sqliteDialect = &dialect{
+	name: "sqlite",
+	migrations: []string{
+		`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 	CREATE TABLE objects (
 		id INTEGER PRIMARY KEY,
 		sha256 TEXT NOT NULL UNIQUE,
@@ -143,47 +165,121 @@ var migrations = []string{
 		PRIMARY KEY (system_id, path)
 	) WITHOUT ROWID;
 	CREATE INDEX files_object ON files(object_id);`,
+	},
+	hasMeta: `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'`,
+}
+
+// postgresDialect is the same schema for PostgreSQL.
+var postgresDialect = &dialect{
+	name: "postgres",
+	migrations: []string{
+		`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+	CREATE TABLE objects (
+		id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+		sha256 TEXT NOT NULL UNIQUE,
+		size BIGINT NOT NULL,
+		class TEXT NOT NULL,
+		machine TEXT NOT NULL,
+		type TEXT NOT NULL,
+		soname TEXT NOT NULL,
+		facts BYTEA NOT NULL
+	);
+	CREATE INDEX objects_soname ON objects(soname);
+	CREATE TABLE object_symbols (
+		object_id BIGINT NOT NULL REFERENCES objects(id),
+		name TEXT NOT NULL,
+		version TEXT NOT NULL,
+		defined SMALLINT NOT NULL,
+		PRIMARY KEY (object_id, name, version, defined)
+	);
+	CREATE INDEX object_symbols_name ON object_symbols(name, version);
+	CREATE TABLE object_versions (
+		object_id BIGINT NOT NULL REFERENCES objects(id),
+		name TEXT NOT NULL,
+		need_from TEXT NOT NULL,
+		PRIMARY KEY (object_id, name, need_from)
+	);
+	CREATE INDEX object_versions_name ON object_versions(name);
+	CREATE TABLE systems (
+		id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+		name TEXT NOT NULL UNIQUE,
+		role TEXT NOT NULL CHECK (role IN ('image', 'host')),
+		ref TEXT NOT NULL,
+		kind TEXT NOT NULL,
+		digest TEXT NOT NULL,
+		tree TEXT NOT NULL,
+		arch TEXT NOT NULL,
+		os_release TEXT NOT NULL,
+		config TEXT NOT NULL,
+		scanned_at TEXT NOT NULL
+	);
+	CREATE TABLE files (
+		system_id BIGINT NOT NULL REFERENCES systems(id) ON DELETE CASCADE,
+		path TEXT NOT NULL,
+		kind TEXT NOT NULL CHECK (kind IN ('dir', 'link', 'elf', 'config')),
+		object_id BIGINT REFERENCES objects(id),
+		target TEXT,
+		content BYTEA,
+		package TEXT,
+		PRIMARY KEY (system_id, path)
+	);
+	CREATE INDEX files_object ON files(object_id);`,
+	},
+	hasMeta: `SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'meta'`,
+	// Many scans may open a fresh catalog at once: one migrates.
+	lock: `SELECT pg_advisory_xact_lock(7466557)`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {
-	var version int
+	for {
+		done, err := s.migrateStep(ctx)
+		if err != nil || done {
+			return err
+		}
+	}
+}
+
+// migrateStep applies the next migration, if any, in a transaction that
+// reads the version itself, so concurrent openers do not both migrate.
+func (s *Store) migrateStep(ctx context.Context) (done bool, err error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback()
+	if s.d.lock != "" {
+		if _, err := tx.ExecContext(ctx, s.d.lock); err != nil {
+			return false, err
+		}
+	}
+	version := 0
 	var have int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'`).Scan(&have); err != nil {
-		return fmt.Errorf("reading the schema (is it an SQLite file?): %w", err)
+	if err := tx.QueryRowContext(ctx, s.d.hasMeta).Scan(&have); err != nil {
+		return false, fmt.Errorf("reading the schema (is it a catalog?): %w", err)
 	}
 	if have > 0 {
 		var v string
-		if err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'schema_version'`).Scan(&v); err != nil {
-			return fmt.Errorf("reading the schema version: %w", err)
+		if err := tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'schema_version'`).Scan(&v); err != nil {
+			return false, fmt.Errorf("reading the schema version: %w", err)
 		}
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return fmt.Errorf("schema version %q: %w", v, err)
+		if version, err = strconv.Atoi(v); err != nil {
+			return false, fmt.Errorf("schema version %q: %w", v, err)
 		}
-		version = n
 	}
 	if version > SchemaVersion {
-		return fmt.Errorf("%w (schema %d; this hitch knows up to %d)", ErrNewerSchema, version, SchemaVersion)
+		return false, fmt.Errorf("%w (schema %d; this hitch knows up to %d)", ErrNewerSchema, version, SchemaVersion)
 	}
-	for ; version < SchemaVersion; version++ {
-		tx, err := s.db.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, migrations[version]); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migrating to schema %d: %w", version+1, err)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES ('schema_version', ?)
-			ON CONFLICT(key) DO UPDATE SET value = excluded.value`, strconv.Itoa(version+1)); err != nil {
-			tx.Rollback()
-			return err
-		}
-		if err := tx.Commit(); err != nil {
-			return err
-		}
+	if version == SchemaVersion {
+		return true, nil
 	}
-	return nil
+	if _, err := tx.ExecContext(ctx, s.d.migrations[version]); err != nil {
+		return false, fmt.Errorf("migrating to schema %d: %w", version+1, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES ('schema_version', $1)
+		ON CONFLICT(key) DO UPDATE SET value = excluded.value`, strconv.Itoa(version+1)); err != nil {
+		return false, err
+	}
+	return false, tx.Commit()
 }
 
 // System is a scanned image or host.
@@ -256,7 +352,7 @@ func (s *Store) Put(ctx context.Context, sn *Snapshot) (PutResult, error) {
 		sys.Tree = sn.TreeDigest()
 	}
 	var oldTree, oldRef, oldRole string
-	err := s.db.QueryRowContext(ctx, `SELECT tree, ref, role FROM systems WHERE name = ?`, sys.Name).Scan(&oldTree, &oldRef, &oldRole)
+	err := s.db.QueryRowContext(ctx, `SELECT tree, ref, role FROM systems WHERE name = $1`, sys.Name).Scan(&oldTree, &oldRef, &oldRole)
 	switch {
 	case err == nil && (oldRef != sys.Ref || oldRole != sys.Role):
 		return res, fmt.Errorf("%w: %q is the %s %s", ErrNameTaken, sys.Name, oldRole, oldRef)
@@ -266,6 +362,24 @@ func (s *Store) Put(ctx context.Context, sn *Snapshot) (PutResult, error) {
 	case err != nil && !errors.Is(err, sql.ErrNoRows):
 		return res, err
 	}
+	// A transaction that loses a race with another scan (PostgreSQL) is
+	// retried from the start; it writes nothing until it commits.
+	for attempt := 0; ; attempt++ {
+		r, err := s.putTx(ctx, sn, sys)
+		if err == nil || !retryable(err) || attempt == 9 {
+			return r, err
+		}
+		select {
+		case <-ctx.Done():
+			return r, ctx.Err()
+		case <-time.After(time.Duration(attempt+1) * 50 * time.Millisecond):
+		}
+	}
+}
+
+// putTx is Put's one transaction.
+func (s *Store) putTx(ctx context.Context, sn *Snapshot, sys System) (PutResult, error) {
+	var res PutResult
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return res, err
@@ -276,19 +390,19 @@ func (s *Store) Put(ctx context.Context, sn *Snapshot) (PutResult, error) {
 		shas = append(shas, sha)
 	}
 	sort.Strings(shas)
-	insObj, err := tx.PrepareContext(ctx, `INSERT INTO objects(sha256, size, class, machine, type, soname, facts) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(sha256) DO NOTHING`)
+	insObj, err := tx.PrepareContext(ctx, `INSERT INTO objects(sha256, size, class, machine, type, soname, facts) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT(sha256) DO NOTHING`)
 	if err != nil {
 		return res, err
 	}
-	getID, err := tx.PrepareContext(ctx, `SELECT id FROM objects WHERE sha256 = ?`)
+	getID, err := tx.PrepareContext(ctx, `SELECT id FROM objects WHERE sha256 = $1`)
 	if err != nil {
 		return res, err
 	}
-	insSym, err := tx.PrepareContext(ctx, `INSERT INTO object_symbols(object_id, name, version, defined) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`)
+	insSym, err := tx.PrepareContext(ctx, `INSERT INTO object_symbols(object_id, name, version, defined) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`)
 	if err != nil {
 		return res, err
 	}
-	insVer, err := tx.PrepareContext(ctx, `INSERT INTO object_versions(object_id, name, need_from) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`)
+	insVer, err := tx.PrepareContext(ctx, `INSERT INTO object_versions(object_id, name, need_from) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`)
 	if err != nil {
 		return res, err
 	}
@@ -338,19 +452,16 @@ func (s *Store) Put(ctx context.Context, sn *Snapshot) (PutResult, error) {
 	if sys.ScannedAt.IsZero() {
 		sys.ScannedAt = time.Now().UTC()
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM systems WHERE name = ?`, sys.Name); err != nil {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM systems WHERE name = $1`, sys.Name); err != nil {
 		return res, err
 	}
-	r, err := tx.ExecContext(ctx, `INSERT INTO systems(name, role, ref, kind, digest, tree, arch, os_release, config, scanned_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		sys.Name, sys.Role, sys.Ref, sys.Kind, sys.Digest, sys.Tree, sys.Arch, string(osr), string(cfg), sys.ScannedAt.Format(time.RFC3339Nano))
+	var id int64
+	err = tx.QueryRowContext(ctx, `INSERT INTO systems(name, role, ref, kind, digest, tree, arch, os_release, config, scanned_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+		sys.Name, sys.Role, sys.Ref, sys.Kind, sys.Digest, sys.Tree, sys.Arch, string(osr), string(cfg), sys.ScannedAt.Format(time.RFC3339Nano)).Scan(&id)
 	if err != nil {
 		return res, fmt.Errorf("storing system %s: %w", sys.Name, err)
 	}
-	id, err := r.LastInsertId()
-	if err != nil {
-		return res, err
-	}
-	insFile, err := tx.PrepareContext(ctx, `INSERT INTO files(system_id, path, kind, object_id, target, content, package) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+	insFile, err := tx.PrepareContext(ctx, `INSERT INTO files(system_id, path, kind, object_id, target, content, package) VALUES ($1, $2, $3, $4, $5, $6, $7)`)
 	if err != nil {
 		return res, err
 	}
@@ -405,7 +516,7 @@ func (s *Store) Systems(ctx context.Context) ([]System, error) {
 // Object returns the facts stored for a SHA-256.
 func (s *Store) Object(ctx context.Context, sha string) (*elffacts.Facts, error) {
 	var b []byte
-	if err := s.db.QueryRowContext(ctx, `SELECT facts FROM objects WHERE sha256 = ?`, sha).Scan(&b); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT facts FROM objects WHERE sha256 = $1`, sha).Scan(&b); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, fmt.Errorf("object %s: %w", sha, ErrNotFound)
 		}
@@ -422,7 +533,7 @@ func (s *Store) Object(ctx context.Context, sha string) (*elffacts.Facts, error)
 func (s *Store) Files(ctx context.Context, name string) ([]File, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT f.path, f.kind, coalesce(o.sha256, ''), coalesce(f.target, ''), f.content, coalesce(f.package, '')
 		FROM files f JOIN systems s ON s.id = f.system_id LEFT JOIN objects o ON o.id = f.object_id
-		WHERE s.name = ? ORDER BY f.path`, name)
+		WHERE s.name = $1 ORDER BY f.path`, name)
 	if err != nil {
 		return nil, err
 	}
@@ -440,7 +551,7 @@ func (s *Store) Files(ctx context.Context, name string) ([]File, error) {
 	}
 	if len(out) == 0 {
 		var n int
-		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM systems WHERE name = ?`, name).Scan(&n); err != nil {
+		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM systems WHERE name = $1`, name).Scan(&n); err != nil {
 			return nil, err
 		}
 		if n == 0 {

@@ -34,8 +34,13 @@ func facts(sha, soname string) *elffacts.Facts {
 }
 
 func TestPutAndRead(t *testing.T) {
+	for name, fresh := range engines(t) {
+		t.Run(name, func(t *testing.T) { testPutAndRead(t, fresh(t)) })
+	}
+}
+
+func testPutAndRead(t *testing.T, path string) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "c.db")
 	st, err := store.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
@@ -93,17 +98,19 @@ func TestPutAndRead(t *testing.T) {
 func TestBadCatalogs(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	newer := filepath.Join(dir, "newer.db")
-	st, err := store.Open(ctx, newer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
-	if err := store.BumpSchema(newer); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := store.Open(ctx, newer); !errors.Is(err, store.ErrNewerSchema) {
-		t.Errorf("Open newer schema: %v", err)
+	for name, fresh := range engines(t) {
+		newer := fresh(t)
+		st, err := store.Open(ctx, newer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := store.BumpSchema(st); err != nil {
+			t.Fatal(err)
+		}
+		st.Close()
+		if _, err := store.Open(ctx, newer); !errors.Is(err, store.ErrNewerSchema) {
+			t.Errorf("%s: Open newer schema: %v", name, err)
+		}
 	}
 	corrupt := filepath.Join(dir, "corrupt.db")
 	if err := os.WriteFile(corrupt, []byte(strings.Repeat("not a database ", 300)), 0o644); err != nil {
@@ -112,7 +119,12 @@ func TestBadCatalogs(t *testing.T) {
 	if _, err := store.Open(ctx, corrupt); err == nil || !strings.Contains(err.Error(), corrupt) {
 		t.Errorf("Open corrupt: %v", err)
 	}
-	if _, err := store.Open(ctx, "postgres://localhost/hitch"); err == nil {
-		t.Error("a PostgreSQL URL was accepted")
+	// A PostgreSQL that is not there, or refuses: a clear error that
+	// names it, without the password.
+	if _, err := store.Open(ctx, "postgres://hitch:secret@127.0.0.1:1/hitch?connect_timeout=2"); err == nil || strings.Contains(err.Error(), "secret") || !strings.Contains(err.Error(), "127.0.0.1:1") {
+		t.Errorf("Open an unreachable PostgreSQL: %v", err)
+	}
+	if _, err := store.Open(ctx, "mysql://x"); err == nil {
+		t.Error("an unknown scheme was accepted")
 	}
 }

@@ -19,8 +19,10 @@ package ownership and image configuration. An object's facts are stored
 once, however many systems hold it; scanning a system whose tree has not
 changed writes nothing.
 
-The catalog is an SQLite file: --db PATH, default
-$XDG_DATA_HOME/hitch/hitch.db (~/.local/share/hitch/hitch.db). --role says
+The catalog is an SQLite file (--db PATH, default
+$XDG_DATA_HOME/hitch/hitch.db, ~/.local/share/hitch/hitch.db) or a shared
+PostgreSQL (--db postgres://USER@HOST/DB): many hitch scan processes, say
+a Slurm job array, may write to one at once. --role says
 whether a system is an image or a host; --name names it (default: REF;
 with several REFs, --name cannot be used).
 
@@ -44,7 +46,7 @@ func openStore(e *env, dbPath string) (*store.Store, error) {
 func runScan(e *env, args []string) error {
 	fs := newFlags(e, "scan", "[flags] REF...", scanHelp)
 	format := formatFlag(fs)
-	db := fs.String("db", "", "the catalog, an SQLite file (default $XDG_DATA_HOME/hitch/hitch.db)")
+	db := fs.String("db", "", "the catalog: an SQLite `file` or a postgres:// URL (default $XDG_DATA_HOME/hitch/hitch.db)")
 	role := fs.String("role", "image", "`role` of the systems: image or host")
 	name := fs.String("name", "", "the `name` to catalog the system under (default: REF)")
 	jobs := fs.Int("jobs", 0, "read `N` files at once (default: the number of CPUs)")
@@ -141,7 +143,7 @@ objects and files, and when each was scanned.
 func runLs(e *env, args []string) error {
 	fs := newFlags(e, "ls", "[flags]", lsHelp)
 	format := formatFlag(fs)
-	db := fs.String("db", "", "the catalog, an SQLite file (default $XDG_DATA_HOME/hitch/hitch.db)")
+	db := fs.String("db", "", "the catalog: an SQLite `file` or a postgres:// URL (default $XDG_DATA_HOME/hitch/hitch.db)")
 	args, err := e.parse(fs, args)
 	if err != nil {
 		return err
