@@ -82,3 +82,48 @@ func TestScanDebian(t *testing.T) {
 		t.Errorf("stored facts lack their hash")
 	}
 }
+
+// TestQueries scans two Debian roots and asks the catalog the questions
+// users ask, checked against what is known of the releases.
+func TestQueries(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "hitch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, suite := range []string{"bullseye", "trixie"} {
+		sn, err := scan.Image(ctx, fixture.Rootfs(t, suite), scan.Options{Name: suite})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Put(ctx, sn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Who provides libmpi.so.40: both.
+	hits, err := st.Provides(ctx, "libmpi.so.40")
+	if err != nil || len(hits) != 2 || hits[0].System != "bullseye" || hits[1].System != "trixie" {
+		t.Errorf("Provides(libmpi.so.40) = %+v, %v", hits, err)
+	}
+	// A symbol at a version: bullseye's libc lacks GLIBC_2.34's
+	// __libc_start_main, trixie's has it.
+	hits, err = st.Defines(ctx, "__libc_start_main", "GLIBC_2.34")
+	if err != nil || len(hits) != 1 || hits[0].System != "trixie" {
+		t.Errorf("Defines(__libc_start_main@GLIBC_2.34) = %+v, %v", hits, err)
+	}
+	// What needs glibc ≥ 2.34: nothing of bullseye (glibc 2.31).
+	hits, err = st.Needs(ctx, "GLIBC_", "2.34")
+	if err != nil || len(hits) < 100 {
+		t.Fatalf("Needs(GLIBC_ 2.34): %d hits, %v", len(hits), err)
+	}
+	for _, h := range hits {
+		if h.System == "bullseye" {
+			t.Errorf("bullseye's %s needs %s", h.Path, h.Match)
+		}
+	}
+	changes, err := st.Diff(ctx, "bullseye", "trixie")
+	if err != nil || len(changes) < 500 {
+		t.Errorf("Diff: %d changes, %v", len(changes), err)
+	}
+}

@@ -80,6 +80,22 @@ func testPutAndRead(t *testing.T, path string) {
 	if err != nil || len(systems) != 2 || systems[0].Objects != 2 || systems[0].Files != 5 {
 		t.Errorf("Systems: %+v, %v", systems, err)
 	}
+	// Queries.
+	if hits, err := st.Provides(ctx, "liba.so"); err != nil || len(hits) != 2 {
+		t.Errorf("Provides: %+v, %v", hits, err)
+	}
+	if hits, err := st.Defines(ctx, "f", "V1"); err != nil || len(hits) != 3 || hits[0].Match != "f@V1" {
+		t.Errorf("Defines: %+v, %v", hits, err)
+	}
+	if hits, err := st.Needs(ctx, "GLIBC_", "2.34"); err != nil || len(hits) != 3 || hits[0].Match != "GLIBC_2.34" {
+		t.Errorf("Needs 2.34: %+v, %v", hits, err)
+	}
+	if hits, err := st.Needs(ctx, "GLIBC_", "2.35"); err != nil || len(hits) != 0 {
+		t.Errorf("Needs 2.35: %+v, %v", hits, err)
+	}
+	if ch, err := st.Diff(ctx, "one", "two"); err != nil || len(ch) != 1 || ch[0].Change != "removed" {
+		t.Errorf("Diff: %+v, %v", ch, err)
+	}
 	st.Close()
 	// Reopening keeps everything.
 	st, err = store.Open(ctx, path)

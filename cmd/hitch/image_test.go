@@ -289,6 +289,19 @@ func TestScanAndLs(t *testing.T) {
 	if !strings.Contains(out.String(), "small") || !strings.Contains(out.String(), "oci") {
 		t.Errorf("ls:\n%s", out.String())
 	}
+	// Queries on it.
+	out.Reset()
+	if code := cli.Main(t.Context(), []string{"query", "provides", "libver.so.1", "--db", db}, &out, &errOut); code != cli.ExitOK || !strings.Contains(out.String(), "small") || !strings.Contains(out.String(), "1 files") {
+		t.Errorf("query provides: exit %d\n%s", code, out.String())
+	}
+	out.Reset()
+	if code := cli.Main(t.Context(), []string{"query", "defines", "foo@VER_2", "--db", db, "--format", "json"}, &out, &errOut); code != cli.ExitOK || !strings.Contains(out.String(), `"match": "foo@VER_2"`) {
+		t.Errorf("query defines: exit %d\n%s", code, out.String())
+	}
+	out.Reset()
+	if code := cli.Main(t.Context(), []string{"query", "needs", "GLIBC_99.0", "--db", db}, &out, &errOut); code != cli.ExitNo {
+		t.Errorf("query needs (none): exit %d\n%s", code, out.String())
+	}
 	// A name taken by another reference; a reference that cannot be read.
 	errOut.Reset()
 	if code := cli.Main(t.Context(), []string{"scan", t.TempDir(), "--db", db, "--name", "small"}, &out, &errOut); code != cli.ExitPartial || !strings.Contains(errOut.String(), "the name is taken") {

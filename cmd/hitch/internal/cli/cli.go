@@ -69,6 +69,7 @@ func commands() []command {
 		{"verify", "run the real loader with the binds, in a mount namespace, and compare", runVerify},
 		{"scan", "read images and hosts into the ABI catalog", runScan},
 		{"ls", "list the systems in the ABI catalog", runLs},
+		{"query", "ask the ABI catalog: who provides, defines, needs; what differs", runQuery},
 		{"help", "show help for a command or a topic", runHelp},
 		{"version", "print hitch's version", runVersion},
 	}
