@@ -56,16 +56,17 @@ func TestPackageDocs(t *testing.T) {
 // so a library user can take them alone; none imports a registry client.
 func TestLayers(t *testing.T) {
 	forbidden := map[string][]string{
-		"./elffacts": {"/elfwalk", "/cmd/", "/internal/"},
-		"./elfwalk":  {"/cmd/", "/internal/"},
-		"./ldcache":  {"/cmd/", "/internal/", "/rootfs", "/elffacts"},
-		"./loader":   {"/cmd/", "/internal/", "/image", "/inspect", "/link", "/check", "go-containerregistry"},
-		"./link":     {"/cmd/", "/internal/", "/image", "/inspect", "/check", "go-containerregistry"},
-		"./check":    {"/cmd/", "/internal/", "/image", "/inspect", "go-containerregistry"},
-		"./iface":    {"/cmd/", "/internal/", "/rootfs", "/loader", "/image"},
-		"./plan":     {"/cmd/", "/internal/", "/image", "/inspect", "/check", "go-containerregistry"},
-		"./verify":   {"/cmd/", "/internal/", "/image", "/inspect", "/plan", "go-containerregistry"},
-		"./store":    {"/cmd/", "/internal/", "/image", "/inspect", "/loader", "/rootfs", "go-containerregistry"},
+		"./elffacts":  {"/elfwalk", "/cmd/", "/internal/"},
+		"./elfwalk":   {"/cmd/", "/internal/"},
+		"./ldcache":   {"/cmd/", "/internal/", "/rootfs", "/elffacts"},
+		"./loader":    {"/cmd/", "/internal/", "/image", "/inspect", "/link", "/check", "go-containerregistry"},
+		"./link":      {"/cmd/", "/internal/", "/image", "/inspect", "/check", "go-containerregistry"},
+		"./check":     {"/cmd/", "/internal/", "/image", "/inspect", "go-containerregistry"},
+		"./iface":     {"/cmd/", "/internal/", "/rootfs", "/loader", "/image"},
+		"./plan":      {"/cmd/", "/internal/", "/image", "/inspect", "/check", "go-containerregistry"},
+		"./verify":    {"/cmd/", "/internal/", "/image", "/inspect", "/plan", "go-containerregistry"},
+		"./store":     {"/cmd/", "/internal/", "/image", "/inspect", "/loader", "/rootfs", "go-containerregistry"},
+		"./storeview": {"/cmd/", "/internal/", "/check", "/plan", "/scan"},
 	}
 	for pkg, bad := range forbidden {
 		out, err := exec.Command("go", "list", "-deps", pkg).Output()

@@ -140,6 +140,19 @@ func WithoutSymbols() Option {
 	}
 }
 
+// Source holds what the Loader would otherwise read from a file's bytes,
+// for Views whose files are stand-ins (a system recreated from the
+// catalog). Files are named by their path on the host (View.HostPath),
+// so one Source serves a View and the binds into it; ok false means
+// "read the file".
+type Source interface {
+	Facts(file string) (facts *elffacts.Facts, ok bool, err error)
+	Interp(file string) (in Interp, ok bool)
+}
+
+// WithSource makes the Loader ask src before reading a file.
+func WithSource(src Source) Option { return func(l *Loader) { l.source = src } }
+
 // WithDir sets the working directory inside the View, against which
 // relative names and empty search path entries are opened ("/" by
 // default).
@@ -157,6 +170,7 @@ type Loader struct {
 	readOpts []elffacts.Option
 	symbols  bool // readOpts read symbols
 	shared   *FactsCache
+	source   Source
 	ldconfig bool
 
 	mu      sync.Mutex
@@ -247,6 +261,11 @@ func NewFactsCache() *FactsCache { return &FactsCache{files: map[string]*fileEnt
 func WithFactsCache(c *FactsCache) Option { return func(l *Loader) { l.shared = c } }
 
 func (l *Loader) read(file string) (*elffacts.Facts, error) {
+	if l.source != nil {
+		if f, ok, err := l.source.Facts(l.view.HostPath(file)); ok || err != nil {
+			return f, err
+		}
+	}
 	f, err := l.view.OpenPath(file)
 	if err != nil {
 		return nil, err
@@ -288,7 +307,7 @@ func (l *Loader) system(interp, class, machine string) *system {
 	}
 	l.mu.Unlock()
 	e.once.Do(func() {
-		e.s = newSystem(l.view, interp, class, machine)
+		e.s = newSystem(l.view, l.source, interp, class, machine)
 		if l.ldconfig && e.s.want.Flags != 0 {
 			e.s.cache, e.s.warnings = l.buildCache(e.s)
 		}

@@ -35,27 +35,52 @@ type system struct {
 	warnings   []string
 }
 
+// Interp is what hitch learns from a glibc loader's file: its release
+// and the trusted directories compiled into it.
+type Interp struct {
+	// Version is major*1000+minor (2036 for glibc 2.36); 0 when unknown.
+	Version int `json:"version,omitempty"`
+	// Dirs are the trusted directories (SYSTEM_DIRS), each ending in
+	// "/"; nil when the file does not say.
+	Dirs []string `json:"dirs,omitempty"`
+}
+
+// ReadInterp reads the loader file at the resolved View path file (and,
+// for its release when the loader does not name it, the libc.so.6 beside
+// it).
+func ReadInterp(v *rootfs.View, file string) Interp {
+	if file == "" {
+		return Interp{}
+	}
+	bin, _ := readAll(v, file)
+	return Interp{Version: glibcVersion(v, file, bin), Dirs: compiledDirs(bin)}
+}
+
 var releaseVersion = regexp.MustCompile(`release version 2\.([0-9]+)`)
 var ldSoVersion = regexp.MustCompile(`^ld-2\.([0-9]+)\.so$`)
 
 // newSystem describes the glibc loader at interp for objects of the given
 // class and machine. A missing loader is not an error here: the caller
 // reports it; the search rules still apply.
-func newSystem(v *rootfs.View, interp, class, machine string) *system {
+func newSystem(v *rootfs.View, src Source, interp, class, machine string) *system {
 	s := &system{interp: interp, class: class, machine: machine, platform: platformFor(machine)}
 	if f, err := v.Resolve(interp); err == nil {
 		if fi, err := v.Stat(strings.TrimPrefix(f, "/")); err == nil && fi.Mode().IsRegular() {
 			s.file = f
 		}
 	}
-	var bin []byte
-	if s.file != "" {
-		bin, _ = readAll(v, s.file)
+	var in Interp
+	ok := false
+	if src != nil && s.file != "" {
+		in, ok = src.Interp(v.HostPath(s.file))
 	}
-	s.version = glibcVersion(v, s.file, bin)
+	if !ok {
+		in = ReadInterp(v, s.file)
+	}
+	s.version = in.Version
 	s.systemDirs, s.lib = layout(s.file, machine)
-	if dirs := compiledDirs(bin); dirs != nil {
-		s.systemDirs, s.lib = dirs, dstLib(dirs[0])
+	if in.Dirs != nil {
+		s.systemDirs, s.lib = in.Dirs, dstLib(in.Dirs[0])
 	}
 	if w, ok := ldcache.WantFor(class, machine); ok {
 		s.want = w

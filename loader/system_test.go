@@ -22,7 +22,7 @@ func TestSystemFromDebianLoaders(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer v.Close()
-			s := newSystem(v, "/lib64/ld-linux-x86-64.so.2", "ELF64", "x86_64")
+			s := newSystem(v, nil, "/lib64/ld-linux-x86-64.so.2", "ELF64", "x86_64")
 			if s.version != version {
 				t.Errorf("version %d, want %d", s.version, version)
 			}
@@ -60,14 +60,14 @@ func TestSystemFallback(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer v.Close()
-	s := newSystem(v, "/lib64/ld-linux-x86-64.so.2", "ELF64", "x86_64")
+	s := newSystem(v, nil, "/lib64/ld-linux-x86-64.so.2", "ELF64", "x86_64")
 	if diff := cmp.Diff([]string{"/lib64/", "/usr/lib64/"}, s.systemDirs); diff != "" {
 		t.Errorf("lib64 layout (-want +got):\n%s", diff)
 	}
 	if s.lib != "lib64" || s.version != 0 || s.cache != nil || len(s.warnings) != 1 {
 		t.Errorf("lib %q version %d cache %v warnings %q", s.lib, s.version, s.cache != nil, s.warnings)
 	}
-	s = newSystem(v, "/lib/ld-musl-nothere.so.1", "ELF64", "x86_64")
+	s = newSystem(v, nil, "/lib/ld-musl-nothere.so.1", "ELF64", "x86_64")
 	if s.file != "" || s.systemDirs[0] != "/lib/x86_64-linux-gnu/" {
 		t.Errorf("missing loader: file %q dirs %q", s.file, s.systemDirs)
 	}

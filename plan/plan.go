@@ -71,6 +71,13 @@ type Options struct {
 	// versions in the file names; "" applies none (hitch compares
 	// symbols).
 	Compare string
+	// Loader options start every loader the plan makes (a catalog's
+	// loader.Source).
+	Loader []loader.Option
+}
+
+func (o Options) loader(more ...loader.Option) []loader.Option {
+	return append(append([]loader.Option(nil), o.Loader...), more...)
 }
 
 // Bind is one host file mounted in the container.
@@ -167,8 +174,8 @@ func Make(ctx context.Context, image, host *rootfs.View, set *iface.Set, name st
 		return nil, fmt.Errorf("unknown interface %q (known: %s)", name, strings.Join(set.Names(), ", "))
 	}
 	p := &Plan{Interface: name, Strategy: opts.Strategy}
-	hl := loader.New(host, loader.WithEnv(opts.HostEnv))
-	il := loader.New(image, loader.WithEnv(opts.ImageEnv))
+	hl := loader.New(host, opts.loader(loader.WithEnv(opts.HostEnv))...)
+	il := loader.New(image, opts.loader(loader.WithEnv(opts.ImageEnv))...)
 	// Nothing of one architecture can serve another.
 	ia, ha := archOf(il, image), archOf(hl, host)
 	if ia != "" && ha != "" && ia != ha {
@@ -582,7 +589,7 @@ func (p *Plan) refine(ctx context.Context, image *rootfs.View, hl *loader.Loader
 	if opts.Strategy == Prepend {
 		env = append(append([]string(nil), env...), "LD_LIBRARY_PATH="+opts.Dir)
 	}
-	ml := loader.New(merged, loader.WithEnv(env))
+	ml := loader.New(merged, opts.loader(loader.WithEnv(env))...)
 	added := false
 	for _, d := range paths {
 		g, err := ml.Load(ctx, d)

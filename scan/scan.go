@@ -22,7 +22,9 @@ import (
 	"github.com/hitch-hpc/hitch/elfwalk"
 	"github.com/hitch-hpc/hitch/image"
 	"github.com/hitch-hpc/hitch/inspect"
+	"github.com/hitch-hpc/hitch/loader"
 	"github.com/hitch-hpc/hitch/pkgdb"
+	"github.com/hitch-hpc/hitch/rootfs"
 	"github.com/hitch-hpc/hitch/store"
 )
 
@@ -160,9 +162,38 @@ func Image(ctx context.Context, ref string, opts Options) (*store.Snapshot, erro
 	if err != nil {
 		return nil, err
 	}
+	recordInterps(im.View, sn)
 	sn.System.Arch = archOf(sn)
 	sn.System.Tree = sn.TreeDigest()
 	return sn, nil
+}
+
+// recordInterps keeps, as the content of each glibc loader's entry, what
+// the loader emulation reads from the loader's bytes (its release and
+// trusted directories), so a View recreated from the catalog gives the
+// same search path.
+func recordInterps(v *rootfs.View, sn *store.Snapshot) {
+	loaders := map[string]bool{}
+	for _, f := range sn.Files {
+		if f.Kind != "elf" {
+			continue
+		}
+		if in := sn.Objects[f.SHA256].Interp; in != "" && !loaders[in] {
+			loaders[in] = true
+		}
+	}
+	files := map[string]bool{}
+	for in := range loaders {
+		if rp, err := v.Resolve(in); err == nil {
+			files[rp] = true
+		}
+	}
+	for i, f := range sn.Files {
+		if f.Kind == "elf" && files[f.Path] {
+			b, _ := json.Marshal(loader.ReadInterp(v, f.Path))
+			sn.Files[i].Content = b
+		}
+	}
 }
 
 // archOf names the architecture by the shell, else by the most common

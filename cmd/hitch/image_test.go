@@ -308,3 +308,58 @@ func TestScanAndLs(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, errOut.String())
 	}
 }
+
+// TestCatalogRefs: a host scanned into the catalog serves as --host
+// catalog:NAME: the same plan and check as its files, binds named by the
+// host's own paths; verify refuses it (it needs files).
+func TestCatalogRefs(t *testing.T) {
+	t.Setenv("HITCH_CACHE_DIR", t.TempDir())
+	image, host := fixture.Rootfs(t, "bullseye"), fixture.Rootfs(t, "bookworm")
+	db := filepath.Join(t.TempDir(), "catalog.db")
+	run := func(want int, args ...string) string {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		if code := cli.Main(t.Context(), args, &out, &errOut); code != want {
+			t.Fatalf("hitch %s: exit %d, want %d: %s", strings.Join(args, " "), code, want, errOut.String())
+		}
+		return out.String() + errOut.String()
+	}
+	run(cli.ExitOK, "scan", "--db", db, "--role", "host", "--name", "cluster", host)
+	run(cli.ExitOK, "scan", "--db", db, "--name", "app", image)
+
+	files := run(cli.ExitNo, "check", image, "--interface", "openmpi", "--host", host, "--format", "json")
+	cat := run(cli.ExitNo, "check", "catalog:app", "--db", db, "--interface", "openmpi", "--host", "catalog:cluster", "--format", "json")
+	var a, b map[string]any
+	if err := json.Unmarshal([]byte(files), &a); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(cat), &b); err != nil {
+		t.Fatal(err)
+	}
+	// The binds differ only in their sources: the files' are under the
+	// root directory, the catalog's are the host's own paths.
+	for _, bd := range a["plan"].(map[string]any)["binds"].([]any) {
+		m := bd.(map[string]any)
+		m["src"] = strings.TrimPrefix(m["src"].(string), host)
+	}
+	delete(a, "image")
+	delete(b, "image")
+	ja, _ := json.MarshalIndent(a, "", " ")
+	jb, _ := json.MarshalIndent(b, "", " ")
+	if !bytes.Equal(ja, jb) {
+		t.Errorf("check from the catalog differs from the files:\n%s\n---\n%s", jb, ja)
+	}
+	if !strings.Contains(cat, `"src": "/usr/lib/x86_64-linux-gnu/libmpi.so.40`) {
+		t.Errorf("binds not named by the host's paths:\n%s", cat)
+	}
+	ldd := run(cli.ExitOK, "ldd", "catalog:app", "--db", db, "/usr/bin/mpirun")
+	if want := run(cli.ExitOK, "ldd", image, "/usr/bin/mpirun"); ldd != want || !strings.Contains(ldd, "libopen-rte.so.40 => /usr/lib/x86_64-linux-gnu/libopen-rte.so.40") {
+		t.Errorf("ldd from the catalog:\n%s\nfrom the files:\n%s", ldd, want)
+	}
+	if out := run(cli.ExitUsage, "verify", "catalog:app", "--db", db); !strings.Contains(out, "the catalog holds facts, not files") {
+		t.Errorf("verify: %s", out)
+	}
+	if out := run(cli.ExitUsage, "check", "catalog:nope", "--db", db); !strings.Contains(out, `no system named "nope"`) {
+		t.Errorf("missing name: %s", out)
+	}
+}

@@ -38,7 +38,11 @@ a library leaves to the program that loads it) or fails (the loader
 would stop). Text output lists what is not ok, with its reasons, then a
 summary; --all lists every object. --format json gives every verdict.
 
-IMAGE is named as for 'hitch inspect'.
+IMAGE is named as for 'hitch inspect', or catalog:NAME for a system
+scanned into the ABI catalog (--db); --host takes catalog:NAME too. From
+the catalog, hitch judges without reopening the image: the same verdicts
+as on its files. The first use of a catalogued system recreates its tree
+of directories and links (no file contents) under the cache.
 
 Exit status: 0 when everything judged loads and binds (warnings allowed),
 1 when something fails, 2 on usage errors or when IMAGE cannot be opened,

@@ -13,6 +13,8 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+
+	"github.com/hitch-hpc/hitch/storeview"
 )
 
 // Exit codes, the same for every command (see "hitch help exit-codes").
@@ -52,6 +54,10 @@ func usagef(format string, args ...any) error {
 type env struct {
 	ctx            context.Context
 	stdout, stderr io.Writer
+	// catalog is opened by the first catalog: reference.
+	catalog *storeview.Catalog
+	// cleanup runs when the command ends.
+	cleanup []func()
 }
 
 type command struct {
@@ -93,6 +99,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			continue
 		}
 		err := c.run(e, rest)
+		for i := len(e.cleanup) - 1; i >= 0; i-- {
+			e.cleanup[i]()
+		}
 		return exitCode(stderr, c.name, err)
 	}
 	fmt.Fprintf(stderr, "hitch: unknown command %q\n\n", name)

@@ -10,6 +10,7 @@ import (
 	"github.com/hitch-hpc/hitch/loader"
 	"github.com/hitch-hpc/hitch/plan"
 	"github.com/hitch-hpc/hitch/rootfs"
+	"github.com/hitch-hpc/hitch/storeview"
 )
 
 // hostFlags are the flags that name a host and an interface to take
@@ -51,8 +52,8 @@ func (h *hostFlags) makePlan(e *env, img *opened) (*plan.Plan, *opened, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	cpu, platform, ldconfig := "baseline", "", false
-	hostVF := &viewFlags{cpu: &cpu, platform: &platform, ldconfig: &ldconfig}
+	cpu, platform, ldconfig, db := "baseline", "", false, img.db
+	hostVF := &viewFlags{cpu: &cpu, platform: &platform, ldconfig: &ldconfig, db: &db}
 	host, err := hostVF.open(e, *h.host)
 	if err != nil {
 		return nil, nil, fmt.Errorf("opening the host %s: %w", *h.host, err)
@@ -66,11 +67,23 @@ func (h *hostFlags) makePlan(e *env, img *opened) (*plan.Plan, *opened, error) {
 	p, err := plan.Make(e.ctx, img.view, host.view, set, *h.iface, plan.Options{
 		Strategy: st, Dir: *h.dir, WithHostGlibc: *h.withGlibc,
 		HostEnv: hostEnv, HostLibs: h.hostLibs, ImageEnv: img.env, Compare: *h.compare,
+		Loader: catalogSource(img, host),
 	})
 	if err != nil {
 		return p, host, err
 	}
 	return p, host, nil
+}
+
+// catalogSource is the loader option that reads objects from the
+// catalog, when the image or the host came from it.
+func catalogSource(img, host *opened) []loader.Option {
+	for _, o := range []*opened{img, host} {
+		if o.source != nil {
+			return []loader.Option{o.source}
+		}
+	}
+	return nil
 }
 
 // planned is an image with a host's plan applied.
@@ -107,7 +120,7 @@ func (h *hostFlags) apply(e *env, o *opened) (*planned, error) {
 		return nil, err
 	}
 	pl.check = check.Options{Before: o.view, BeforeLoader: o.opts, Hints: p.Notes,
-		Loader: append(append([]loader.Option(nil), o.opts...), loader.WithEnv(p.Env))}
+		Loader: append(append(append([]loader.Option(nil), o.opts...), catalogSource(o, host)...), loader.WithEnv(p.Env))}
 	for _, r := range p.Rules {
 		if r.Status == "ok" {
 			continue
@@ -130,5 +143,17 @@ func (h *hostFlags) apply(e *env, o *opened) (*planned, error) {
 		pl.Close()
 		return nil, fmt.Errorf("applying the plan: %w", err)
 	}
+	hostPaths(p, host)
 	return pl, nil
+}
+
+// hostPaths makes the plan's bind sources the paths on a host named from
+// the catalog, whose files here are stand-ins.
+func hostPaths(p *plan.Plan, host *opened) {
+	if host.image.Kind != storeview.Kind {
+		return
+	}
+	for i := range p.Binds {
+		p.Binds[i].Src = p.Binds[i].HostFile
+	}
 }

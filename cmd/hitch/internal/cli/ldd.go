@@ -31,7 +31,8 @@ the path opened, the real file, the rule that found it, who needed it.
 Symbol versions and binding are not checked here; 'hitch check' does.
 
 IMAGE is named as for 'hitch inspect' (DIR, host, oci:DIR, docker-archive:FILE,
-sif:FILE, a registry reference).
+sif:FILE, a registry reference), or catalog:NAME for a system scanned
+into the ABI catalog (--db).
 
 Exit status: 0 when every object was found, 1 when one was not or the
 loader would fail, 2 on usage errors, 3 when a FILE could not be read.

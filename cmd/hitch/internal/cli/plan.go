@@ -38,6 +38,10 @@ is a readable account.
 Interfaces are data files (built in, plus ~/.config/hitch/interfaces and
 --interfaces DIR): see docs/interfaces.md.
 
+IMAGE and --host may name systems of the ABI catalog as catalog:NAME
+(--db): the plan is made from the catalogued facts, and the binds name
+the host's own paths.
+
 Exit status: 0 with a plan, 1 when the host lacks the interface, 2 on
 usage errors or when an image cannot be opened.
 
@@ -45,6 +49,7 @@ Examples:
   hitch plan ./app.sif --interface mpi
   hitch plan ./rootfs --interface mpi --host /srv/cluster-root --emit apptainer
   hitch plan docker.io/library/debian:12 --interface libfabric --host-lib /opt/fabric/lib/libfabric.so.1
+  hitch plan catalog:app --interface mpi --host catalog:cluster-2026-11 --emit apptainer
 `
 
 func runPlan(e *env, args []string) error {
@@ -83,6 +88,7 @@ func runPlan(e *env, args []string) error {
 		}
 		return err
 	}
+	hostPaths(p, host)
 	if *emit != "text" {
 		return p.Write(e.stdout, *emit)
 	}

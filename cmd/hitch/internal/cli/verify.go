@@ -8,6 +8,7 @@ import (
 	"github.com/hitch-hpc/hitch/image"
 	"github.com/hitch-hpc/hitch/loader"
 	"github.com/hitch-hpc/hitch/plan"
+	"github.com/hitch-hpc/hitch/storeview"
 	"github.com/hitch-hpc/hitch/verify"
 )
 
@@ -68,6 +69,9 @@ func runVerify(e *env, args []string) error {
 		return err
 	}
 	defer o.Close()
+	if o.image.Kind == storeview.Kind {
+		return usagef("%s: the catalog holds facts, not files; verify runs the real loader, so name the image itself", args[0])
+	}
 	paths := args[1:]
 	if *entrypoint {
 		p, err := entrypointPath(o)
@@ -86,6 +90,9 @@ func runVerify(e *env, args []string) error {
 			return err
 		}
 		defer pl.Close()
+		if pl.host.image.Kind == storeview.Kind {
+			return usagef("--host %s: the catalog holds facts, not files; verify runs the real loader, so name the host itself", *hf.host)
+		}
 		p, view = pl.plan, pl.view
 		binds = append(binds, pl.binds...)
 		env = append(append([]string(nil), env...), p.Env...)
