@@ -67,6 +67,7 @@ func TestLayers(t *testing.T) {
 		"./verify":    {"/cmd/", "/internal/", "/image", "/inspect", "/plan", "go-containerregistry"},
 		"./store":     {"/cmd/", "/internal/", "/image", "/inspect", "/loader", "/rootfs", "go-containerregistry"},
 		"./storeview": {"/cmd/", "/internal/", "/check", "/plan", "/scan"},
+		"./matrix":    {"/cmd/", "/internal/", "/scan", "chromedp"},
 	}
 	for pkg, bad := range forbidden {
 		out, err := exec.Command("go", "list", "-deps", pkg).Output()

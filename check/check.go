@@ -101,6 +101,10 @@ type Options struct {
 	// shadowed when it now resolves to one of them, or lies below one
 	// that is a directory (BoundDirs: plugin directories).
 	Bound, BoundDirs []string
+	// Facts, when set, is the cache the loaders read through (objects
+	// judged in many Views of the same files read once); by default
+	// each Run has its own.
+	Facts *loader.FactsCache
 	// Concerns add reasons to every object that loads a library of that
 	// soname: an interface rule's verdict ("the image's libcudart 12.4
 	// needs a newer driver").
@@ -122,8 +126,11 @@ type Shadow struct {
 func Run(ctx context.Context, view *rootfs.View, paths []string, opts Options, fn func(Verdict) error) (Summary, error) {
 	// With a View before the binds, both loaders read through one cache.
 	lopts := opts.Loader
-	shared := loader.NewFactsCache()
-	if opts.Before != nil {
+	shared := opts.Facts
+	if shared == nil {
+		shared = loader.NewFactsCache()
+	}
+	if opts.Before != nil || opts.Facts != nil {
 		lopts = append(append([]loader.Option(nil), opts.Loader...), loader.WithFactsCache(shared))
 	}
 	l := loader.New(view, lopts...)

@@ -146,7 +146,9 @@ func WithoutSymbols() Option {
 // so one Source serves a View and the binds into it; ok false means
 // "read the file".
 type Source interface {
-	Facts(file string) (facts *elffacts.Facts, ok bool, err error)
+	// Facts gives the file's facts; without symbols, the symbol tables
+	// may be left out (WithoutSymbols).
+	Facts(file string, symbols bool) (facts *elffacts.Facts, ok bool, err error)
 	Interp(file string) (in Interp, ok bool)
 }
 
@@ -262,7 +264,7 @@ func WithFactsCache(c *FactsCache) Option { return func(l *Loader) { l.shared = 
 
 func (l *Loader) read(file string) (*elffacts.Facts, error) {
 	if l.source != nil {
-		if f, ok, err := l.source.Facts(l.view.HostPath(file)); ok || err != nil {
+		if f, ok, err := l.source.Facts(l.view.HostPath(file), l.symbols); ok || err != nil {
 			return f, err
 		}
 	}

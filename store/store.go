@@ -14,11 +14,13 @@
 package store
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/gob"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,6 +30,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hitch-hpc/hitch/elffacts"
@@ -36,7 +39,7 @@ import (
 )
 
 // SchemaVersion is the catalog schema this hitch writes.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // ErrNewerSchema is returned for a catalog written by a newer hitch.
 var ErrNewerSchema = errors.New("the catalog was written by a newer hitch")
@@ -123,7 +126,7 @@ var sqliteDialect = &dialect{
 		machine TEXT NOT NULL,
 		type TEXT NOT NULL,
 		soname TEXT NOT NULL,
-		facts BLOB NOT NULL -- the Facts as gzip-compressed JSON
+		facts BLOB NOT NULL -- the Facts as gzip-compressed JSON (schema 2: gob)
 	);
 	CREATE INDEX objects_soname ON objects(soname);
 	CREATE TABLE object_symbols (
@@ -165,6 +168,9 @@ var sqliteDialect = &dialect{
 		PRIMARY KEY (system_id, path)
 	) WITHOUT ROWID;
 	CREATE INDEX files_object ON files(object_id);`,
+		// 2: the facts without their symbol tables (plain JSON), for
+		// load graphs; facts of new objects are stored as gzip gob.
+		`ALTER TABLE objects ADD COLUMN head BLOB;`,
 	},
 	hasMeta: `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'`,
 }
@@ -224,6 +230,7 @@ var postgresDialect = &dialect{
 		PRIMARY KEY (system_id, path)
 	);
 	CREATE INDEX files_object ON files(object_id);`,
+		`ALTER TABLE objects ADD COLUMN head BYTEA;`,
 	},
 	hasMeta: `SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'meta'`,
 	// Many scans may open a fresh catalog at once: one migrates.
@@ -390,7 +397,7 @@ func (s *Store) putTx(ctx context.Context, sn *Snapshot, sys System) (PutResult,
 		shas = append(shas, sha)
 	}
 	sort.Strings(shas)
-	insObj, err := tx.PrepareContext(ctx, `INSERT INTO objects(sha256, size, class, machine, type, soname, facts) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT(sha256) DO NOTHING`)
+	insObj, err := tx.PrepareContext(ctx, `INSERT INTO objects(sha256, size, class, machine, type, soname, facts, head) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT(sha256) DO NOTHING`)
 	if err != nil {
 		return res, err
 	}
@@ -413,7 +420,11 @@ func (s *Store) putTx(ctx context.Context, sn *Snapshot, sys System) (PutResult,
 		if err != nil {
 			return res, err
 		}
-		r, err := insObj.ExecContext(ctx, sha, f.Size, f.Class, f.Machine, f.Type, f.Soname, b)
+		hb, err := headOf(f)
+		if err != nil {
+			return res, err
+		}
+		r, err := insObj.ExecContext(ctx, sha, f.Size, f.Class, f.Machine, f.Type, f.Soname, b, hb)
 		if err != nil {
 			return res, fmt.Errorf("storing object %s: %w", sha, err)
 		}
@@ -515,14 +526,26 @@ func (s *Store) Systems(ctx context.Context) ([]System, error) {
 
 // Object returns the facts stored for a SHA-256.
 func (s *Store) Object(ctx context.Context, sha string) (*elffacts.Facts, error) {
+	return s.object(ctx, sha, `SELECT facts FROM objects WHERE sha256 = $1`, decompress)
+}
+
+// ObjectHead returns the facts stored for a SHA-256 without the symbol
+// tables (Defined and Required), which are most of them: what a load
+// graph needs, several times faster to decode.
+func (s *Store) ObjectHead(ctx context.Context, sha string) (*elffacts.Facts, error) {
+	// Objects stored under schema 1 have no head: skip their symbols.
+	return s.object(ctx, sha, `SELECT coalesce(head, facts) FROM objects WHERE sha256 = $1`, decodeHead)
+}
+
+func (s *Store) object(ctx context.Context, sha, query string, decode func([]byte) (*elffacts.Facts, error)) (*elffacts.Facts, error) {
 	var b []byte
-	if err := s.db.QueryRowContext(ctx, `SELECT facts FROM objects WHERE sha256 = $1`, sha).Scan(&b); err != nil {
+	if err := s.db.QueryRowContext(ctx, query, sha).Scan(&b); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, fmt.Errorf("object %s: %w", sha, ErrNotFound)
 		}
 		return nil, err
 	}
-	f, err := decompress(b)
+	f, err := decode(b)
 	if err != nil {
 		return nil, fmt.Errorf("object %s: %w", sha, err)
 	}
@@ -577,12 +600,16 @@ func (s *Store) Stats(ctx context.Context) (Stats, error) {
 
 func newHash() hash.Hash { return sha256.New() }
 
-// compress stores facts as gzip-compressed JSON: symbol tables compress
-// about fivefold.
+// compress stores facts as gzip-compressed gob (schema 2; schema 1
+// stored gzip-compressed JSON, still read): symbol tables compress about
+// fourfold, and gob decodes several times faster than JSON.
 func compress(f *elffacts.Facts) ([]byte, error) {
 	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	if err := json.NewEncoder(zw).Encode(f); err != nil {
+	zw, err := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+	if err != nil {
+		return nil, err
+	}
+	if err := gob.NewEncoder(zw).Encode(f); err != nil {
 		return nil, err
 	}
 	if err := zw.Close(); err != nil {
@@ -591,14 +618,63 @@ func compress(f *elffacts.Facts) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// headOf is the facts without their symbol tables, as plain JSON: small,
+// and decoded without inflating anything.
+func headOf(f *elffacts.Facts) ([]byte, error) {
+	h := *f
+	h.Defined, h.Required = nil, nil
+	return json.Marshal(&h)
+}
+
+var gzipReaders sync.Pool
+
 func decompress(b []byte) (*elffacts.Facts, error) {
-	zr, err := gzip.NewReader(bytes.NewReader(b))
+	zr, _ := gzipReaders.Get().(*gzip.Reader)
+	var err error
+	if zr == nil {
+		zr, err = gzip.NewReader(bytes.NewReader(b))
+	} else {
+		err = zr.Reset(bytes.NewReader(b))
+	}
 	if err != nil {
 		return nil, err
 	}
+	defer gzipReaders.Put(zr)
+	br := bufio.NewReader(zr)
 	f := &elffacts.Facts{}
-	if err := json.NewDecoder(zr).Decode(f); err != nil {
+	if first, err := br.Peek(1); err == nil && first[0] == '{' {
+		err = json.NewDecoder(br).Decode(f)
+		return f, err
+	}
+	return f, gob.NewDecoder(br).Decode(f)
+}
+
+// head decodes facts but for their symbol tables: its fields shadow the
+// embedded ones and keep nothing.
+type head struct {
+	elffacts.Facts
+	Defined  skipped `json:"defined"`
+	Required skipped `json:"required"`
+}
+
+type skipped struct{}
+
+func (skipped) UnmarshalJSON([]byte) error { return nil }
+
+// decodeHead reads a head, or, for an object stored under schema 1
+// without one, its full facts less the symbols.
+func decodeHead(b []byte) (*elffacts.Facts, error) {
+	if len(b) > 0 && b[0] == '{' {
+		var h head
+		if err := json.Unmarshal(b, &h); err != nil {
+			return nil, err
+		}
+		return &h.Facts, nil
+	}
+	f, err := decompress(b)
+	if err != nil {
 		return nil, err
 	}
+	f.Defined, f.Required = nil, nil
 	return f, nil
 }

@@ -69,6 +69,13 @@ func testPutAndRead(t *testing.T, path string) {
 	if diff := cmp.Diff(a, got); diff != "" {
 		t.Errorf("facts round trip (-want +got):\n%s", diff)
 	}
+	head, err := st.ObjectHead(ctx, a.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := withoutSymbols(a); !cmp.Equal(want, head) {
+		t.Errorf("head (-want +got):\n%s", cmp.Diff(want, head))
+	}
 	files, err := st.Files(ctx, "one")
 	if err != nil || len(files) != 5 {
 		t.Fatalf("Files: %d, %v", len(files), err)
@@ -106,6 +113,40 @@ func testPutAndRead(t *testing.T, path string) {
 	stats, err := st.Stats(ctx)
 	if err != nil || stats != (store.Stats{Systems: 2, Objects: 2, Files: 9}) {
 		t.Errorf("Stats after reopening: %+v, %v", stats, err)
+	}
+}
+
+func withoutSymbols(f *elffacts.Facts) *elffacts.Facts {
+	h := *f
+	h.Defined, h.Required = nil, nil
+	return &h
+}
+
+// TestSchema1: a catalog written by schema 1 (facts as gzip JSON, no
+// heads) is migrated on open, and its objects read in full and as heads.
+func TestSchema1(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "v1.db")
+	st, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := facts("c", "libc1.so")
+	if err := store.MakeV1(st, a); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if st, err = store.Open(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	got, err := st.Object(ctx, a.SHA256)
+	if err != nil || !cmp.Equal(a, got) {
+		t.Errorf("full facts from schema 1: %v\n%s", err, cmp.Diff(a, got))
+	}
+	head, err := st.ObjectHead(ctx, a.SHA256)
+	if err != nil || !cmp.Equal(withoutSymbols(a), head) {
+		t.Errorf("head from schema 1: %v\n%s", err, cmp.Diff(withoutSymbols(a), head))
 	}
 }
 

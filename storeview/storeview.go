@@ -16,6 +16,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 
@@ -37,21 +38,23 @@ type Catalog struct {
 	st  *store.Store
 	dir string
 
-	mu     sync.Mutex
-	sha    map[string]string // host path of a stand-in → object SHA-256
-	interp map[string]loader.Interp
+	mu      sync.Mutex
+	sha     map[string]string // host path of a stand-in → object SHA-256
+	interp  map[string]loader.Interp
+	objects map[string][]string // system name → its ELF objects' paths
+	listed  []store.System
 }
 
 // New returns a Catalog that recreates trees under cacheDir/catalog.
 func New(ctx context.Context, st *store.Store, cacheDir string) *Catalog {
 	return &Catalog{ctx: ctx, st: st, dir: filepath.Join(cacheDir, "catalog"),
-		sha: map[string]string{}, interp: map[string]loader.Interp{}}
+		sha: map[string]string{}, interp: map[string]loader.Interp{}, objects: map[string][]string{}}
 }
 
 // Open recreates the system name (once per tree digest) and opens it as
 // an image of kind Kind, with the configuration it was scanned with.
 func (c *Catalog) Open(ctx context.Context, name string) (*image.Image, error) {
-	systems, err := c.st.Systems(ctx)
+	systems, err := c.Systems(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -92,10 +95,12 @@ func (c *Catalog) Open(ctx context.Context, name string) (*image.Image, error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	var objects []string
 	for _, f := range files {
 		if f.Kind != "elf" {
 			continue
 		}
+		objects = append(objects, f.Path)
 		host := filepath.Join(v.Root(), filepath.FromSlash(f.Path))
 		c.sha[host] = f.SHA256
 		if len(f.Content) > 0 {
@@ -107,21 +112,49 @@ func (c *Catalog) Open(ctx context.Context, name string) (*image.Image, error) {
 			c.interp[host] = in
 		}
 	}
+	sort.Strings(objects)
+	c.objects[name] = objects
 	return im, nil
+}
+
+// Objects lists the paths of the ELF objects of a system opened through
+// c, in lexical order.
+func (c *Catalog) Objects(name string) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.objects[name]
+}
+
+// Systems lists the catalog's systems, read once per Catalog.
+func (c *Catalog) Systems(ctx context.Context) ([]store.System, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.listed == nil {
+		l, err := c.st.Systems(ctx)
+		if err != nil {
+			return nil, err
+		}
+		c.listed = l
+	}
+	return c.listed, nil
 }
 
 // Source is the loader source of every system opened so far.
 func (c *Catalog) Source() loader.Source { return c }
 
 // Facts implements loader.Source.
-func (c *Catalog) Facts(file string) (*elffacts.Facts, bool, error) {
+func (c *Catalog) Facts(file string, symbols bool) (*elffacts.Facts, bool, error) {
 	c.mu.Lock()
 	sha, ok := c.sha[file]
 	c.mu.Unlock()
 	if !ok {
 		return nil, false, nil
 	}
-	f, err := c.st.Object(c.ctx, sha)
+	get := c.st.Object
+	if !symbols {
+		get = c.st.ObjectHead
+	}
+	f, err := get(c.ctx, sha)
 	if err != nil {
 		return nil, true, fmt.Errorf("catalog object of %s: %w", file, err)
 	}

@@ -309,10 +309,11 @@ func TestScanAndLs(t *testing.T) {
 	}
 }
 
-// TestCatalogRefs: a host scanned into the catalog serves as --host
+// TestCatalogCommands: a host scanned into the catalog serves as --host
 // catalog:NAME: the same plan and check as its files, binds named by the
-// host's own paths; verify refuses it (it needs files).
-func TestCatalogRefs(t *testing.T) {
+// host's own paths; verify refuses it (it needs files). hitch matrix and
+// hitch drift answer from the same catalog.
+func TestCatalogCommands(t *testing.T) {
 	t.Setenv("HITCH_CACHE_DIR", t.TempDir())
 	image, host := fixture.Rootfs(t, "bullseye"), fixture.Rootfs(t, "bookworm")
 	db := filepath.Join(t.TempDir(), "catalog.db")
@@ -361,5 +362,36 @@ func TestCatalogRefs(t *testing.T) {
 	}
 	if out := run(cli.ExitUsage, "check", "catalog:nope", "--db", db); !strings.Contains(out, `no system named "nope"`) {
 		t.Errorf("missing name: %s", out)
+	}
+
+	// The matrix of the one image on the one host: bullseye's programs
+	// with bookworm's Open MPI fail, as check said.
+	out := run(cli.ExitNo, "matrix", "--db", db, "--interface", "openmpi")
+	if !strings.Contains(out, "app") || !strings.Contains(out, "FAILS") || !strings.Contains(out, "app on cluster: fails: ") {
+		t.Errorf("matrix:\n%s", out)
+	}
+	var m struct {
+		Schema int
+		Cells  []struct{ Image, Host, Status string }
+	}
+	if err := json.Unmarshal([]byte(run(cli.ExitNo, "matrix", "--db", db, "--interface", "openmpi", "--format", "json")), &m); err != nil || m.Schema != 1 || len(m.Cells) != 1 || m.Cells[0].Status != "fails" {
+		t.Errorf("matrix json: %+v, %v", m, err)
+	}
+	if html := run(cli.ExitNo, "matrix", "--db", db, "--interface", "openmpi", "--format", "html"); !strings.HasPrefix(html, "<!DOCTYPE html>") || !strings.Contains(html, `id="cell-0"`) {
+		t.Errorf("matrix html: %.300s", html)
+	}
+	if out := run(cli.ExitUsage, "matrix", "--db", db, "--hosts", "nope*"); !strings.Contains(out, `no host in the catalog matches "nope*"`) {
+		t.Errorf("matrix --hosts nope: %s", out)
+	}
+	// Drift from bookworm's stack to bullseye's (a downgrade): MPICH and
+	// UCX lose symbols, Open MPI does not; the image, built on bullseye,
+	// now loads (with a warning) where it failed.
+	run(cli.ExitOK, "scan", "--db", db, "--role", "host", "--name", "old", image)
+	out = run(cli.ExitOK, "drift", "--db", db, "cluster", "old", "--interface", "openmpi")
+	if !strings.Contains(out, "cluster → old: ") || !strings.Contains(out, "compatible   libmpi.so.40 (openmpi)") || !strings.Contains(out, "incompatible libucp.so.0 (ucx)") || !strings.Contains(out, "app: fails → warning") {
+		t.Errorf("drift:\n%s", out)
+	}
+	if out := run(cli.ExitUsage, "drift", "--db", db, "cluster", "nope"); !strings.Contains(out, `no system named "nope"`) {
+		t.Errorf("drift to a missing host: %s", out)
 	}
 }

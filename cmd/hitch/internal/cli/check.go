@@ -136,7 +136,7 @@ func runCheck(e *env, args []string) error {
 	var shown check.Summary
 	sum, err := check.Run(e.ctx, view, paths, copts, func(v check.Verdict) error {
 		progress.update(v.Path)
-		if onlyAffected && v.Err == nil && len(v.Shadowed) == 0 && !v.Concerned {
+		if onlyAffected && v.Err == nil && !v.Affected() {
 			return nil
 		}
 		shown.Add(v)

@@ -76,6 +76,8 @@ func commands() []command {
 		{"scan", "read images and hosts into the ABI catalog", runScan},
 		{"ls", "list the systems in the ABI catalog", runLs},
 		{"query", "ask the ABI catalog: who provides, defines, needs; what differs", runQuery},
+		{"matrix", "judge every catalogued image on every catalogued host", runMatrix},
+		{"drift", "what changed between two catalogued hosts, and which images it breaks", runDrift},
 		{"help", "show help for a command or a topic", runHelp},
 		{"version", "print hitch's version", runVersion},
 	}

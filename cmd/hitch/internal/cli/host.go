@@ -119,29 +119,13 @@ func (h *hostFlags) apply(e *env, o *opened) (*planned, error) {
 		}
 		return nil, err
 	}
-	pl.check = check.Options{Before: o.view, BeforeLoader: o.opts, Hints: p.Notes,
-		Loader: append(append(append([]loader.Option(nil), o.opts...), catalogSource(o, host)...), loader.WithEnv(p.Env))}
-	for _, r := range p.Rules {
-		if r.Status == "ok" {
-			continue
-		}
-		if pl.check.Concerns == nil {
-			pl.check.Concerns = map[string][]check.Reason{}
-		}
-		pl.check.Concerns[r.Library] = append(pl.check.Concerns[r.Library],
-			check.Reason{Kind: "interface-rule", Fatal: r.Status == "fails", Message: r.Message})
+	pl.view, pl.check, err = check.WithPlan(o.view, p, check.Options{Loader: o.opts}, catalogSource(o, host)...)
+	if err != nil {
+		pl.Close()
+		return nil, err
 	}
 	for _, b := range p.Binds {
 		pl.binds = append(pl.binds, rootfs.Bind{Src: b.Src, Dst: b.Dst})
-		if b.Dir {
-			pl.check.BoundDirs = append(pl.check.BoundDirs, b.Dst)
-		} else {
-			pl.check.Bound = append(pl.check.Bound, b.Dst)
-		}
-	}
-	if pl.view, err = o.view.WithBinds(pl.binds...); err != nil {
-		pl.Close()
-		return nil, fmt.Errorf("applying the plan: %w", err)
 	}
 	hostPaths(p, host)
 	return pl, nil

@@ -1,0 +1,441 @@
+// Package matrix judges catalogued images against catalogued hosts: for
+// each image × host, each interface the image uses (its MPI, fabric, GPU
+// libraries) is planned from the host, bound in, and every object the
+// binds touch is judged, as `hitch check --interface` judges it — from
+// the catalog, without reopening an image. Drift compares two hosts:
+// what changed in their stacks and which images change verdict.
+package matrix
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/hitch-hpc/hitch/check"
+	"github.com/hitch-hpc/hitch/iface"
+	"github.com/hitch-hpc/hitch/image"
+	"github.com/hitch-hpc/hitch/loader"
+	"github.com/hitch-hpc/hitch/plan"
+	"github.com/hitch-hpc/hitch/rootfs"
+	"github.com/hitch-hpc/hitch/storeview"
+)
+
+// Options change a matrix.
+type Options struct {
+	// Interfaces to plan (mpi, libfabric, …, or family names); none
+	// means, per image, every interface whose anchor libraries the image
+	// needs or holds.
+	Interfaces []string
+	// Set is the interface data (default: the built-in set).
+	Set *iface.Set
+	// Workers judge objects at once (default GOMAXPROCS).
+	Workers int
+	// MaxObjects bounds the objects kept per cell part (default 20);
+	// the counts cover all.
+	MaxObjects int
+	// Progress, when set, is called after each cell.
+	Progress func(done, total int)
+
+	facts *loader.FactsCache
+}
+
+func (o *Options) defaults() error {
+	if o.Set == nil {
+		s, err := iface.Builtin()
+		if err != nil {
+			return err
+		}
+		o.Set = s
+	}
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	if o.MaxObjects <= 0 {
+		o.MaxObjects = 20
+	}
+	for _, n := range o.Interfaces {
+		if len(o.Set.Interface(n)) == 0 {
+			return fmt.Errorf("unknown interface %q", n)
+		}
+	}
+	return nil
+}
+
+// Statuses of a cell, from best to worst.
+const (
+	OK      = "ok"
+	Warning = "warning"
+	Fails   = "fails"
+	Error   = "error" // the cell could not be judged
+)
+
+func rank(s string) int {
+	switch s {
+	case OK:
+		return 0
+	case Warning:
+		return 1
+	case Fails:
+		return 2
+	}
+	return 3
+}
+
+// Matrix is the verdict of every image on every host.
+type Matrix struct {
+	Images []string `json:"images"`
+	Hosts  []string `json:"hosts"`
+	// Cells holds image i on host j at [i*len(Hosts)+j].
+	Cells []Cell `json:"cells"`
+}
+
+// Cell returns image i on host j.
+func (m *Matrix) Cell(i, j int) *Cell { return &m.Cells[i*len(m.Hosts)+j] }
+
+// Cell is one image on one host.
+type Cell struct {
+	Image  string `json:"image"`
+	Host   string `json:"host"`
+	Status string `json:"status"`
+	// Reason is the first reason of the worst part, "" when ok.
+	Reason string `json:"reason,omitempty"`
+	Parts  []Part `json:"parts"`
+}
+
+// Part is one interface of a cell.
+type Part struct {
+	Interface string `json:"interface"`
+	Family    string `json:"family,omitempty"`
+	Binds     int    `json:"binds"`
+	Status    string `json:"status"`
+	// Problem is why the interface could not be planned (the host lacks
+	// it, another architecture) or judged.
+	Problem string        `json:"problem,omitempty"`
+	Notes   []string      `json:"notes,omitempty"`
+	Summary check.Summary `json:"summary"`
+	// Objects are the judged objects that are not ok, worst first, at
+	// most Options.MaxObjects.
+	Objects []Object `json:"objects,omitempty"`
+}
+
+// Object is a judged object with its reasons, fatal ones first.
+type Object struct {
+	Path    string   `json:"path"`
+	Status  string   `json:"status"`
+	Reasons []string `json:"reasons"`
+	// More counts the reasons left out beyond maxReasons.
+	More int `json:"more,omitempty"`
+}
+
+// maxReasons is how many reasons an object keeps.
+const maxReasons = 8
+
+// Run judges every image on every host, all named systems of the catalog
+// c.
+func Run(ctx context.Context, c *storeview.Catalog, images, hosts []string, opts Options) (*Matrix, error) {
+	if err := opts.defaults(); err != nil {
+		return nil, err
+	}
+	m := &Matrix{Images: images, Hosts: hosts, Cells: make([]Cell, len(images)*len(hosts))}
+	// Every Loader reads through one cache: an object's facts are
+	// decoded from the catalog once for the whole matrix.
+	shared := loader.NewFactsCache()
+	base := []loader.Option{loader.WithSource(c.Source()), loader.WithFactsCache(shared)}
+	opts.facts = shared
+	hostIms := make([]*image.Image, len(hosts))
+	for j, h := range hosts {
+		im, err := c.Open(ctx, h)
+		if err != nil {
+			return nil, err
+		}
+		defer im.Close()
+		hostIms[j] = im
+	}
+	done := 0
+	for i, name := range images {
+		im, err := c.Open(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		img := newImageState(ctx, c, name, im, base, opts)
+		// The image's parts (host × interface) run at once, each judged
+		// by one goroutine: they are many and small.
+		parts := make([][]Part, len(hosts))
+		type job struct{ host, k int }
+		jobs := make(chan job)
+		var wg sync.WaitGroup
+		for w := 0; w < opts.Workers; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for jb := range jobs {
+					parts[jb.host][jb.k] = img.part(ctx, hostIms[jb.host], img.interfaces[jb.k], opts)
+				}
+			}()
+		}
+		for j := range hosts {
+			parts[j] = make([]Part, len(img.interfaces))
+			for k := range img.interfaces {
+				jobs <- job{j, k}
+			}
+		}
+		close(jobs)
+		wg.Wait()
+		im.Close()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		for j, h := range hosts {
+			*m.Cell(i, j) = makeCell(name, h, parts[j])
+			done++
+			if opts.Progress != nil {
+				opts.Progress(done, len(m.Cells))
+			}
+		}
+	}
+	return m, nil
+}
+
+// imageState is what an image's cells share: its loader options, the
+// interfaces it uses, and what each of its objects loads before any bind.
+type imageState struct {
+	name       string
+	im         *image.Image
+	opts       []loader.Option // the image's own loader options
+	base       []loader.Option // the catalog source and shared cache
+	interfaces []string
+	// loads maps an object to the names and files its load graph holds
+	// without binds: the binds can only touch an object that loads a
+	// bound soname or file, or one an interface rule names.
+	loads map[string][]string
+}
+
+func newImageState(ctx context.Context, c *storeview.Catalog, name string, im *image.Image, base []loader.Option, opts Options) *imageState {
+	s := &imageState{name: name, im: im, base: base, loads: map[string][]string{}}
+	s.opts = append(append([]loader.Option(nil), base...), loader.WithEnv(im.Config.Env))
+	if wd := im.Config.WorkingDir; wd != "" {
+		s.opts = append(s.opts, loader.WithDir(wd))
+	}
+	// The graphs before binds need no symbols: read without them.
+	l := loader.New(im.View, append(append([]loader.Option(nil), s.opts...), loader.WithoutSymbols())...)
+	objects := c.Objects(name)
+	type result struct {
+		path  string
+		names []string
+	}
+	var mu sync.Mutex
+	work := make(chan string)
+	var wg sync.WaitGroup
+	for w := 0; w < opts.Workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for p := range work {
+				g, err := l.Load(ctx, p)
+				if err != nil {
+					continue
+				}
+				var names []string
+				for _, o := range g.Objects {
+					names = append(names, o.Name, path.Base(o.Path), o.File)
+					if o.Facts != nil && o.Facts.Soname != "" {
+						names = append(names, o.Facts.Soname)
+					}
+				}
+				mu.Lock()
+				s.loads[p] = names
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, p := range objects {
+		work <- p
+	}
+	close(work)
+	wg.Wait()
+	if len(opts.Interfaces) > 0 {
+		s.interfaces = opts.Interfaces
+	} else {
+		s.interfaces = uses(opts.Set, l, objects)
+	}
+	return s
+}
+
+// uses lists the interfaces whose anchor libraries an image's objects
+// need or are.
+func uses(set *iface.Set, l *loader.Loader, objects []string) []string {
+	sonames := map[string]bool{}
+	for _, p := range objects {
+		f, err := l.Facts(p)
+		if err != nil {
+			continue
+		}
+		sonames[f.Soname] = true
+		for _, n := range f.Needed {
+			sonames[n] = true
+		}
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, f := range set.Families {
+		if f.Interface == "floor" || f.Interface == "" || seen[f.Interface] {
+			continue
+		}
+		for _, lib := range f.Libraries {
+			if lib.Anchor && sonames[lib.Soname] {
+				seen[f.Interface] = true
+				out = append(out, f.Interface)
+				break
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// makeCell sums up a cell's parts: its status is the worst part's.
+func makeCell(image, host string, parts []Part) Cell {
+	cell := Cell{Image: image, Host: host, Status: OK, Parts: []Part{}}
+	for _, part := range parts {
+		if rank(part.Status) > rank(cell.Status) {
+			cell.Status = part.Status
+			cell.Reason = part.reason()
+		}
+		cell.Parts = append(cell.Parts, part)
+	}
+	return cell
+}
+
+func (p *Part) reason() string {
+	if p.Problem != "" {
+		return p.Interface + ": " + p.Problem
+	}
+	for _, o := range p.Objects {
+		if o.Status == p.Status && len(o.Reasons) > 0 {
+			return o.Path + ": " + o.Reasons[0]
+		}
+	}
+	return ""
+}
+
+func (s *imageState) part(ctx context.Context, host *image.Image, name string, opts Options) Part {
+	part := Part{Interface: name, Status: OK}
+	p, err := plan.Make(ctx, s.im.View, host.View, opts.Set, name, plan.Options{
+		HostEnv: host.Config.Env, ImageEnv: s.im.Config.Env, Loader: s.base,
+	})
+	if err != nil {
+		part.Status, part.Problem = Error, err.Error()
+		if errors.Is(err, plan.ErrNoInterface) || errors.Is(err, plan.ErrArch) {
+			part.Status = Fails
+		}
+		return part
+	}
+	part.Family, part.Binds, part.Notes = p.Family, len(p.Binds), p.Notes
+	merged, copts, err := check.WithPlan(s.im.View, p, check.Options{Loader: s.opts, Workers: 1, Facts: opts.facts})
+	if err != nil {
+		part.Status, part.Problem = Error, err.Error()
+		return part
+	}
+	defer merged.Close()
+	paths := s.touched(merged, p, copts)
+	var bad []check.Verdict
+	_, err = check.Run(ctx, merged, paths, copts, func(v check.Verdict) error {
+		if v.Err != nil || !v.Affected() {
+			return nil
+		}
+		part.Summary.Add(v)
+		if v.Status != check.OK {
+			bad = append(bad, v)
+		}
+		return nil
+	})
+	if err != nil {
+		part.Status, part.Problem = Error, err.Error()
+		return part
+	}
+	switch {
+	case part.Summary.Fails > 0:
+		part.Status = Fails
+	case part.Summary.Warnings > 0:
+		part.Status = Warning
+	}
+	sort.SliceStable(bad, func(i, j int) bool { return rank(string(bad[i].Status)) > rank(string(bad[j].Status)) })
+	for _, v := range bad {
+		if len(part.Objects) == opts.MaxObjects {
+			break
+		}
+		o := Object{Path: v.Path, Status: string(v.Status)}
+		for _, fatal := range []bool{true, false} {
+			for _, r := range v.Reasons {
+				if r.Fatal != fatal {
+					continue
+				}
+				if len(o.Reasons) == maxReasons {
+					o.More++
+					continue
+				}
+				o.Reasons = append(o.Reasons, r.Message)
+			}
+		}
+		part.Objects = append(part.Objects, o)
+	}
+	return part
+}
+
+// touched lists the objects the plan can touch: those whose graph before
+// the binds holds a bound soname or file or a library a rule names, and
+// the files the binds bring.
+func (s *imageState) touched(merged *rootfs.View, p *plan.Plan, copts check.Options) []string {
+	hit := map[string]bool{}
+	for _, b := range p.Binds {
+		hit[path.Base(b.Dst)] = true
+		hit[b.Soname] = true
+		hit[b.Shadows] = true
+		if rp, err := s.im.View.Resolve(b.Dst); err == nil {
+			hit[rp] = true
+		}
+	}
+	for lib := range copts.Concerns {
+		hit[lib] = true
+	}
+	delete(hit, "")
+	set := map[string]bool{}
+	for p, names := range s.loads {
+		for _, n := range names {
+			if hit[n] {
+				set[p] = true
+				break
+			}
+		}
+	}
+	for _, b := range p.Binds {
+		if !b.Dir {
+			if rp, err := merged.Resolve(b.Dst); err == nil {
+				set[rp] = true
+			}
+			continue
+		}
+		root, err := merged.Resolve(b.Dst)
+		if err != nil {
+			continue
+		}
+		fs.WalkDir(merged, strings.TrimPrefix(root, "/"), func(q string, d fs.DirEntry, err error) error {
+			if err == nil && d.Type().IsRegular() {
+				set["/"+q] = true
+			}
+			return nil
+		})
+	}
+	out := make([]string, 0, len(set))
+	for p := range set {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
+}
