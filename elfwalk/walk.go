@@ -32,6 +32,19 @@ type Object struct {
 	Path  string
 	Facts *elffacts.Facts // nil when Err is set
 	Err   error
+	// Cached is set when the facts came from the Cache, not the file.
+	Cached bool
+}
+
+// A Cache lets a walk skip files it has read before.
+type Cache interface {
+	// Lookup gives what was learnt of the file at path when it was last
+	// read, if it is unchanged since (fi is its stat now): its facts, or
+	// nil facts for a file that is not ELF. The facts may lack symbols.
+	Lookup(path string, fi fs.FileInfo) (facts *elffacts.Facts, ok bool)
+	// Store records what was read of the file, with its stat from before
+	// the read (nil facts: not ELF).
+	Store(path string, fi fs.FileInfo, facts *elffacts.Facts)
 }
 
 // Stats count what a walk saw.
@@ -47,6 +60,7 @@ type config struct {
 	workers int
 	window  int
 	skip    map[string]bool
+	cache   Cache
 }
 
 // An Option changes how Walk runs.
@@ -61,6 +75,10 @@ func WithWorkers(n int) Option {
 		}
 	}
 }
+
+// WithCache makes the walk consult c before reading a file and tell it
+// what it read.
+func WithCache(c Cache) Option { return func(cfg *config) { cfg.cache = c } }
 
 // WithSkipDirs leaves out the named directories (slash paths in the
 // walked fs.FS, such as "proc") and everything below them.
@@ -157,7 +175,7 @@ func Walk(ctx context.Context, fsys fs.FS, root string, fn func(Object) error, o
 			for j := range jobs {
 				r := result{seq: j.seq, obj: Object{Path: j.path, Err: j.err}, kind: walkFailed}
 				if j.err == nil {
-					r.obj.Facts, r.obj.Err = readFile(fsys, j.path)
+					r.obj.Facts, r.obj.Cached, r.obj.Err = readFile(fsys, j.path, cfg.cache)
 					r.kind = elfObject
 					switch {
 					case errors.Is(r.obj.Err, elffacts.ErrNotELF):
@@ -242,34 +260,46 @@ func (s *Stats) add(k kind, o Object) {
 	}
 }
 
-// readFile reads the facts of one file of fsys.
-func readFile(fsys fs.FS, path string) (*elffacts.Facts, error) {
+// readFile reads the facts of one file of fsys, or takes them from the
+// cache when the file has not changed since it was read.
+func readFile(fsys fs.FS, path string, cache Cache) (facts *elffacts.Facts, cached bool, err error) {
 	f, err := fsys.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if !st.Mode().IsRegular() {
 		// Replaced since the directory was listed.
-		return nil, elffacts.ErrNotELF
+		return nil, false, elffacts.ErrNotELF
+	}
+	if cache != nil {
+		if facts, ok := cache.Lookup(path, st); ok {
+			if facts == nil {
+				return nil, true, elffacts.ErrNotELF
+			}
+			return facts, true, nil
+		}
 	}
 	ra, ok := f.(io.ReaderAt)
 	if !ok {
 		b, err := io.ReadAll(f)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		ra = bytes.NewReader(b)
 	}
-	facts, err := elffacts.Read(ra, st.Size())
+	facts, err = elffacts.Read(ra, st.Size())
 	if err != nil && !errors.Is(err, elffacts.ErrNotELF) {
-		return nil, fmt.Errorf("reading ELF: %w", err)
+		return nil, false, fmt.Errorf("reading ELF: %w", err)
 	}
-	return facts, err
+	if cache != nil {
+		cache.Store(path, st, facts)
+	}
+	return facts, false, err
 }
 
 // WalkPath walks a path of the host's file system: a directory is walked

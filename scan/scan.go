@@ -35,6 +35,11 @@ type Options struct {
 	Platform *v1.Platform
 	Workers  int
 	CacheDir string
+	// Known, when set, gives the facts (symbols may be left out) of an
+	// object the catalog already holds: a rescan then takes each file
+	// unchanged since the last scan of the same tree from it, unread
+	// (see Snapshot.Known).
+	Known func(sha256 string) (*elffacts.Facts, bool)
 	// Progress, when set, is called as objects are read.
 	Progress func(Progress)
 }
@@ -44,6 +49,7 @@ type Progress struct {
 	Entries int   // tree entries seen
 	Objects int   // ELF objects read
 	Bytes   int64 // bytes of ELF objects read
+	Known   int   // of those, taken from the catalog unread (Options.Known)
 }
 
 // maxConfig bounds a configuration file kept in the catalog.
@@ -139,6 +145,17 @@ func Image(ctx context.Context, ref string, opts Options) (*store.Snapshot, erro
 	}
 	// The objects, read concurrently.
 	wopts := []elfwalk.Option{elfwalk.WithWorkers(opts.Workers)}
+	var sc *statCache
+	if opts.Known != nil {
+		dir := opts.CacheDir
+		if dir == "" {
+			if dir, err = image.CacheDir(); err != nil {
+				return nil, err
+			}
+		}
+		sc = openStatCache(dir, im.View.Root(), opts.Known)
+		wopts = append(wopts, elfwalk.WithCache(sc))
+	}
 	if len(skip) > 0 {
 		wopts = append(wopts, elfwalk.WithSkipDirs(inspect.HostPseudoDirs...))
 	}
@@ -151,9 +168,24 @@ func Image(ctx context.Context, ref string, opts Options) (*store.Snapshot, erro
 			f.Package = pkg.Name
 		}
 		sn.Files = append(sn.Files, f)
-		sn.Objects[o.Facts.SHA256] = o.Facts
+		sha := o.Facts.SHA256
+		switch {
+		case !o.Cached:
+			sn.Objects[sha] = o.Facts
+			delete(sn.Known, sha)
+		case sn.Objects[sha] == nil:
+			sn.Objects[sha] = o.Facts
+			if sn.Known == nil {
+				sn.Known = map[string]bool{}
+			}
+			sn.Known[sha] = true
+		}
 		prog.Objects++
-		prog.Bytes += o.Facts.Size
+		if o.Cached {
+			prog.Known++
+		} else {
+			prog.Bytes += o.Facts.Size
+		}
 		if opts.Progress != nil {
 			opts.Progress(prog)
 		}
@@ -161,6 +193,11 @@ func Image(ctx context.Context, ref string, opts Options) (*store.Snapshot, erro
 	}, wopts...)
 	if err != nil {
 		return nil, err
+	}
+	if sc != nil {
+		// A cache that cannot be written costs the next scan time, not
+		// this one its result.
+		sc.save()
 	}
 	recordInterps(im.View, sn)
 	sn.System.Arch = archOf(sn)

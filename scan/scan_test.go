@@ -2,9 +2,12 @@ package scan_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/hitch-hpc/hitch/elffacts"
 	"github.com/hitch-hpc/hitch/internal/fixture"
 	"github.com/hitch-hpc/hitch/scan"
 	"github.com/hitch-hpc/hitch/store"
@@ -125,5 +128,111 @@ func TestQueries(t *testing.T) {
 	changes, err := st.Diff(ctx, "bullseye", "trixie")
 	if err != nil || len(changes) < 500 {
 		t.Errorf("Diff: %d changes, %v", len(changes), err)
+	}
+}
+
+// TestRescanCache: a rescan takes files unchanged since the last scan of
+// the tree from the catalog, unread; a file rewritten in place — even
+// with the same size and its old modification time put back — is read
+// again; a catalog that lacks an object gets it read, whatever the cache
+// says.
+func TestRescanCache(t *testing.T) {
+	ctx := context.Background()
+	elf := fixture.ELF(t)
+	root := t.TempDir()
+	for _, name := range []string{"lib/libver.so.1", "lib/libcxx.so", "bin/app_runpath"} {
+		b, err := os.ReadFile(filepath.Join(elf, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, filepath.Base(name)), b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(root, "README"), []byte("not ELF\n"), 0o644)
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "hitch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var reads int
+	opts := scan.Options{Name: "tree", CacheDir: t.TempDir(),
+		Known: func(sha string) (*elffacts.Facts, bool) {
+			f, err := st.ObjectHead(ctx, sha)
+			return f, err == nil
+		},
+		Progress: func(p scan.Progress) { reads = p.Objects - p.Known },
+	}
+	scanPut := func() (*store.Snapshot, store.PutResult) {
+		t.Helper()
+		reads = 0
+		sn, err := scan.Image(ctx, root, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := st.Put(ctx, sn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sn, res
+	}
+	first, _ := scanPut()
+	if reads != 3 || len(first.Known) != 0 {
+		t.Fatalf("first scan: %d read, %d known", reads, len(first.Known))
+	}
+	again, res := scanPut()
+	if reads != 0 || len(again.Known) != 3 || !res.Unchanged || again.System.Tree != first.System.Tree {
+		t.Errorf("rescan: %d read, %d known, %+v", reads, len(again.Known), res)
+	}
+	// Rewrite one library in place: same size, other bytes, old mtime.
+	lib := filepath.Join(root, "libcxx.so")
+	fi, _ := os.Stat(lib)
+	b, _ := os.ReadFile(lib)
+	b[len(b)-1] ^= 0xff
+	if err := os.WriteFile(lib, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.Chtimes(lib, fi.ModTime(), fi.ModTime())
+	changed, res := scanPut()
+	if reads != 1 || len(changed.Known) != 2 || res.Unchanged || res.NewObjects != 1 {
+		t.Errorf("after a rewrite: %d read, %d known, %+v", reads, len(changed.Known), res)
+	}
+	// Another catalog knows nothing: everything is read.
+	other, err := store.Open(ctx, filepath.Join(t.TempDir(), "other.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	opts.Known = func(sha string) (*elffacts.Facts, bool) {
+		f, err := other.ObjectHead(ctx, sha)
+		return f, err == nil
+	}
+	reads = 0
+	sn, err := scan.Image(ctx, root, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reads != 3 || len(sn.Known) != 0 {
+		t.Errorf("into another catalog: %d read, %d known", reads, len(sn.Known))
+	}
+	if _, err := other.Put(ctx, sn); err != nil {
+		t.Fatal(err)
+	}
+	// A snapshot claiming an object the catalog lacks is refused.
+	bad, err := scan.Image(ctx, root, scan.Options{Name: "bad"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad.Known = map[string]bool{}
+	for sha := range bad.Objects {
+		bad.Known[sha] = true
+	}
+	empty, err := store.Open(ctx, filepath.Join(t.TempDir(), "empty.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer empty.Close()
+	if _, err := empty.Put(ctx, bad); err == nil || !strings.Contains(err.Error(), "is not in the catalog") {
+		t.Errorf("Put of unknown known objects: %v", err)
 	}
 }

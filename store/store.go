@@ -325,6 +325,10 @@ type Snapshot struct {
 	System  System
 	Files   []File
 	Objects map[string]*elffacts.Facts // by SHA-256
+	// Known marks objects whose facts came from this catalog (and may
+	// lack symbols): Put does not store them again, and fails if the
+	// catalog does not hold them.
+	Known map[string]bool
 }
 
 // TreeDigest computes Snapshot.System.Tree from the files.
@@ -405,17 +409,19 @@ func (s *Store) putTx(ctx context.Context, sn *Snapshot, sys System) (PutResult,
 	if err != nil {
 		return res, err
 	}
-	insSym, err := tx.PrepareContext(ctx, `INSERT INTO object_symbols(object_id, name, version, defined) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`)
-	if err != nil {
-		return res, err
-	}
-	insVer, err := tx.PrepareContext(ctx, `INSERT INTO object_versions(object_id, name, need_from) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`)
-	if err != nil {
-		return res, err
-	}
+	insSym := s.newBatch(tx, `INSERT INTO object_symbols(object_id, name, version, defined) VALUES `, ` ON CONFLICT DO NOTHING`, 4)
+	insVer := s.newBatch(tx, `INSERT INTO object_versions(object_id, name, need_from) VALUES `, ` ON CONFLICT DO NOTHING`, 3)
 	ids := make(map[string]int64, len(shas))
 	for _, sha := range shas {
 		f := sn.Objects[sha]
+		if sn.Known[sha] {
+			var id int64
+			if err := getID.QueryRowContext(ctx, sha).Scan(&id); err != nil {
+				return res, fmt.Errorf("object %s, known to the scan, is not in the catalog: %w", sha, err)
+			}
+			ids[sha] = id
+			continue
+		}
 		b, err := compress(f)
 		if err != nil {
 			return res, err
@@ -438,22 +444,28 @@ func (s *Store) putTx(ctx context.Context, sn *Snapshot, sys System) (PutResult,
 		}
 		res.NewObjects++
 		for _, d := range f.Defined {
-			if _, err := insSym.ExecContext(ctx, id, d.Name, d.Version, 1); err != nil {
+			if err := insSym.add(ctx, id, d.Name, d.Version, 1); err != nil {
 				return res, err
 			}
 		}
 		for _, r := range f.Required {
-			if _, err := insSym.ExecContext(ctx, id, r.Name, r.Version, 0); err != nil {
+			if err := insSym.add(ctx, id, r.Name, r.Version, 0); err != nil {
 				return res, err
 			}
 		}
 		for _, vn := range f.VersionNeeds {
 			for _, v := range vn.Versions {
-				if _, err := insVer.ExecContext(ctx, id, v.Name, vn.File); err != nil {
+				if err := insVer.add(ctx, id, v.Name, vn.File); err != nil {
 					return res, err
 				}
 			}
 		}
+	}
+	if err := insSym.flush(ctx); err != nil {
+		return res, err
+	}
+	if err := insVer.flush(ctx); err != nil {
+		return res, err
 	}
 	osr, _ := json.Marshal(sys.OSRelease)
 	cfg := sys.Config
@@ -472,10 +484,7 @@ func (s *Store) putTx(ctx context.Context, sn *Snapshot, sys System) (PutResult,
 	if err != nil {
 		return res, fmt.Errorf("storing system %s: %w", sys.Name, err)
 	}
-	insFile, err := tx.PrepareContext(ctx, `INSERT INTO files(system_id, path, kind, object_id, target, content, package) VALUES ($1, $2, $3, $4, $5, $6, $7)`)
-	if err != nil {
-		return res, err
-	}
+	insFile := s.newBatch(tx, `INSERT INTO files(system_id, path, kind, object_id, target, content, package) VALUES `, ``, 7)
 	for _, f := range sn.Files {
 		var obj any
 		if f.SHA256 != "" {
@@ -485,11 +494,89 @@ func (s *Store) putTx(ctx context.Context, sn *Snapshot, sys System) (PutResult,
 			}
 			obj = oid
 		}
-		if _, err := insFile.ExecContext(ctx, id, f.Path, f.Kind, obj, nullable(f.Target), f.Content, nullable(f.Package)); err != nil {
-			return res, fmt.Errorf("storing %s of %s: %w", f.Path, sys.Name, err)
+		if err := insFile.add(ctx, id, f.Path, f.Kind, obj, nullable(f.Target), f.Content, nullable(f.Package)); err != nil {
+			return res, fmt.Errorf("storing the files of %s: %w", sys.Name, err)
 		}
 	}
+	if err := insFile.flush(ctx); err != nil {
+		return res, fmt.Errorf("storing the files of %s: %w", sys.Name, err)
+	}
 	return res, tx.Commit()
+}
+
+// batch sends the rows of one INSERT: on PostgreSQL many to a statement
+// (a statement per row is a round trip per row); on SQLite, in process,
+// one prepared statement per row is faster than compiling long ones.
+type batch struct {
+	tx         *sql.Tx
+	head, tail string
+	cols, rows int
+	max        int // rows per statement
+	args       []any
+	one        *sql.Stmt // the one-row statement, when max is 1
+}
+
+// batchRows bounds the rows of one PostgreSQL statement (and so its
+// parameters, well under the limit of 65,535).
+const batchRows = 500
+
+func (s *Store) newBatch(tx *sql.Tx, head, tail string, cols int) *batch {
+	b := &batch{tx: tx, head: head, tail: tail, cols: cols, max: batchRows}
+	if s.d == sqliteDialect {
+		b.max = 1
+	}
+	return b
+}
+
+func (b *batch) add(ctx context.Context, vals ...any) error {
+	b.args = append(b.args, vals...)
+	b.rows++
+	if b.rows == b.max {
+		return b.flush(ctx)
+	}
+	return nil
+}
+
+func (b *batch) flush(ctx context.Context) error {
+	if b.rows == 0 {
+		return nil
+	}
+	var err error
+	switch {
+	case b.max > 1:
+		_, err = b.tx.ExecContext(ctx, b.query(), b.args...)
+	case b.one == nil:
+		if b.one, err = b.tx.PrepareContext(ctx, b.query()); err == nil {
+			_, err = b.one.ExecContext(ctx, b.args...)
+		}
+	default:
+		_, err = b.one.ExecContext(ctx, b.args...)
+	}
+	b.args, b.rows = b.args[:0], 0
+	return err
+}
+
+// query is the INSERT for the rows held: ($1, $2, …), ($n, …), ….
+func (b *batch) query() string {
+	var q strings.Builder
+	q.WriteString(b.head)
+	n := 1
+	for r := 0; r < b.rows; r++ {
+		if r > 0 {
+			q.WriteByte(',')
+		}
+		q.WriteByte('(')
+		for c := 0; c < b.cols; c++ {
+			if c > 0 {
+				q.WriteByte(',')
+			}
+			fmt.Fprintf(&q, "$%d", n)
+			n++
+		}
+		q.WriteByte(')')
+	}
+	q.WriteString(b.tail)
+	return q.String()
 }
 
 func nullable(s string) any {

@@ -6,6 +6,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/hitch-hpc/hitch/elffacts"
 	"github.com/hitch-hpc/hitch/scan"
 	"github.com/hitch-hpc/hitch/store"
 )
@@ -80,6 +81,10 @@ func runScan(e *env, args []string) error {
 		return err
 	}
 	defer st.Close()
+	opts.Known = func(sha string) (*elffacts.Facts, bool) {
+		f, err := st.ObjectHead(e.ctx, sha)
+		return f, err == nil
+	}
 	type result struct {
 		Name       string  `json:"name"`
 		Objects    int     `json:"objects"`
@@ -95,7 +100,7 @@ func runScan(e *env, args []string) error {
 		start := time.Now()
 		progress.say("opening " + ref)
 		opts.Progress = func(p scan.Progress) {
-			progress.update(fmt.Sprintf("%s: %d objects, %.0f MiB", ref, p.Objects, float64(p.Bytes)/(1<<20)))
+			progress.update(fmt.Sprintf("%s: %d objects (%d known, unchanged since the last scan), %.0f MiB read", ref, p.Objects, p.Known, float64(p.Bytes)/(1<<20)))
 		}
 		sn, err := scan.Image(e.ctx, ref, opts)
 		if err == nil {
