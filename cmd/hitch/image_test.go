@@ -307,6 +307,24 @@ func TestScanAndLs(t *testing.T) {
 	if code := cli.Main(t.Context(), []string{"scan", t.TempDir(), "--db", db, "--name", "small"}, &out, &errOut); code != cli.ExitPartial || !strings.Contains(errOut.String(), "the name is taken") {
 		t.Errorf("exit %d, stderr %q", code, errOut.String())
 	}
+	// Several references at once, one unreadable: the others are
+	// scanned, the JSON lists all in argument order, the exit says some
+	// failed.
+	out.Reset()
+	errOut.Reset()
+	empty, missing := t.TempDir(), filepath.Join(t.TempDir(), "nope")
+	code := cli.Main(t.Context(), []string{"scan", "--db", db, "--format", "json", "--parallel", "3", oci, missing, empty}, &out, &errOut)
+	var doc struct {
+		Scanned []struct {
+			Name      string
+			Unchanged bool
+			Error     string
+		}
+	}
+	if err := json.Unmarshal(out.Bytes(), &doc); err != nil || code != cli.ExitPartial || len(doc.Scanned) != 3 ||
+		doc.Scanned[0].Name != oci || doc.Scanned[1].Error == "" || doc.Scanned[2].Name != empty || doc.Scanned[2].Error != "" {
+		t.Errorf("exit %d, %+v, %v; stderr %q", code, doc, err, errOut.String())
+	}
 }
 
 // TestCatalogCommands: a host scanned into the catalog serves as --host

@@ -87,7 +87,7 @@ func runDrift(e *env, args []string) error {
 	progress.say(fmt.Sprintf("comparing %s with %s, judging %d images", args[0], args[1], len(imageNames)))
 	d, err := matrix.DriftOf(e.ctx, c, args[0], args[1], imageNames, matrix.Options{
 		Interfaces: ifaces, Set: set,
-		Progress: func(done, total int) { progress.update(fmt.Sprintf("%d/%d cells", done, total)) },
+		Progress: func(done, total int) { progress.status(fmt.Sprintf("%d/%d cells", done, total)) },
 	})
 	progress.clear()
 	if err != nil {

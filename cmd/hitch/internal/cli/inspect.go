@@ -154,6 +154,14 @@ func (p *progress) update(path string) {
 	fmt.Fprintf(p.w, "\r\033[K%d objects  %s", p.n, path)
 }
 
+// status shows a line of counts, at most ten times a second.
+func (p *progress) status(msg string) {
+	if !p.on || time.Since(p.last) < 100*time.Millisecond {
+		return
+	}
+	p.say(msg)
+}
+
 // say shows a message until the next update or clear.
 func (p *progress) say(msg string) {
 	if p.on {

@@ -81,7 +81,7 @@ func runMatrix(e *env, args []string) error {
 	progress.say(fmt.Sprintf("%d images × %d hosts", len(imageNames), len(hostNames)))
 	m, err := matrix.Run(e.ctx, c, imageNames, hostNames, matrix.Options{
 		Interfaces: ifaces, Set: set, Workers: *jobs,
-		Progress: func(done, total int) { progress.update(fmt.Sprintf("%d/%d cells", done, total)) },
+		Progress: func(done, total int) { progress.status(fmt.Sprintf("%d/%d cells", done, total)) },
 	})
 	progress.clear()
 	if err != nil {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"sync"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -18,7 +19,10 @@ their facts, the links and directories of its tree, the loader's
 configuration files (ld.so.cache, ld.so.conf, …), its os-release,
 package ownership and image configuration. An object's facts are stored
 once, however many systems hold it; scanning a system whose tree has not
-changed writes nothing.
+changed writes nothing. A rescan reads only the files that changed since
+the last scan of the same tree (a per-tree cache of file identities in
+hitch's cache says which). --parallel references are scanned at once,
+each with --jobs files read at a time.
 
 The catalog is an SQLite file (--db PATH, default
 $XDG_DATA_HOME/hitch/hitch.db, ~/.local/share/hitch/hitch.db) or a shared
@@ -50,7 +54,8 @@ func runScan(e *env, args []string) error {
 	db := fs.String("db", "", "the catalog: an SQLite `file` or a postgres:// URL (default $XDG_DATA_HOME/hitch/hitch.db)")
 	role := fs.String("role", "image", "`role` of the systems: image or host")
 	name := fs.String("name", "", "the `name` to catalog the system under (default: REF)")
-	jobs := fs.Int("jobs", 0, "read `N` files at once (default: the number of CPUs)")
+	jobs := fs.Int("jobs", 0, "read `N` files at once per reference (default: the number of CPUs)")
+	parallel := fs.Int("parallel", 2, "scan `N` references at once")
 	platform := fs.String("platform", "", platformUsage)
 	args, err := e.parse(fs, args)
 	if err != nil {
@@ -67,6 +72,9 @@ func runScan(e *env, args []string) error {
 	}
 	if *role != "image" && *role != "host" {
 		return usagef("--role %q: want image or host", *role)
+	}
+	if *parallel < 1 {
+		return usagef("--parallel %d: want at least 1", *parallel)
 	}
 	opts := scan.Options{Role: *role, Name: *name, Workers: *jobs}
 	if *platform != "" {
@@ -93,41 +101,79 @@ func runScan(e *env, args []string) error {
 		Seconds    float64 `json:"seconds"`
 		Error      string  `json:"error,omitempty"`
 	}
-	var results []result
-	failed := false
+	results := make([]result, len(args))
 	progress := newProgress(e.stderr)
-	for _, ref := range args {
+	// References are scanned --parallel at once, each with its files read
+	// concurrently; the progress line sums what all have read.
+	var mu sync.Mutex
+	seen := make([]scan.Progress, len(args))
+	done := 0
+	show := func() {
+		var sum scan.Progress
+		for _, p := range seen {
+			sum.Objects += p.Objects
+			sum.Known += p.Known
+			sum.Bytes += p.Bytes
+		}
+		progress.status(fmt.Sprintf("%d/%d scanned: %d objects read (%d unchanged since the last scan), %.0f MiB",
+			done, len(args), sum.Objects, sum.Known, float64(sum.Bytes)/(1<<20)))
+	}
+	scanOne := func(i int) {
+		ref := args[i]
 		start := time.Now()
-		progress.say("opening " + ref)
-		opts.Progress = func(p scan.Progress) {
-			progress.update(fmt.Sprintf("%s: %d objects (%d known, unchanged since the last scan), %.0f MiB read", ref, p.Objects, p.Known, float64(p.Bytes)/(1<<20)))
+		o := opts
+		o.Progress = func(p scan.Progress) {
+			mu.Lock()
+			defer mu.Unlock()
+			seen[i] = p
+			show()
 		}
-		sn, err := scan.Image(e.ctx, ref, opts)
+		sn, err := scan.Image(e.ctx, ref, o)
+		var res store.PutResult
 		if err == nil {
-			progress.say("storing " + ref)
-			var res store.PutResult
 			res, err = st.Put(e.ctx, sn)
-			if err == nil {
-				r := result{Name: sn.System.Name, Objects: len(sn.Objects), NewObjects: res.NewObjects, Unchanged: res.Unchanged, Seconds: time.Since(start).Seconds()}
-				results = append(results, r)
-				progress.clear()
-				if *format == "text" {
-					what := fmt.Sprintf("%d objects, %d new", r.Objects, r.NewObjects)
-					if r.Unchanged {
-						what = fmt.Sprintf("%d objects, unchanged", r.Objects)
-					}
-					fmt.Fprintf(e.stdout, "%s: %s (%.1f s)\n", r.Name, what, r.Seconds)
-				}
-				continue
-			}
 		}
-		if e.ctx.Err() != nil {
-			return e.ctx.Err()
-		}
+		mu.Lock()
+		defer mu.Unlock()
+		done++
 		progress.clear()
-		failed = true
-		fmt.Fprintf(e.stderr, "hitch scan: %s: %v\n", ref, err)
-		results = append(results, result{Name: ref, Error: err.Error()})
+		if err != nil {
+			if e.ctx.Err() == nil {
+				fmt.Fprintf(e.stderr, "hitch scan: %s: %v\n", ref, err)
+			}
+			results[i] = result{Name: ref, Error: err.Error()}
+			return
+		}
+		r := result{Name: sn.System.Name, Objects: len(sn.Objects), NewObjects: res.NewObjects, Unchanged: res.Unchanged, Seconds: time.Since(start).Seconds()}
+		results[i] = r
+		if *format == "text" {
+			what := fmt.Sprintf("%d objects, %d new", r.Objects, r.NewObjects)
+			if r.Unchanged {
+				what = fmt.Sprintf("%d objects, unchanged", r.Objects)
+			}
+			fmt.Fprintf(e.stdout, "%s: %s (%.1f s)\n", r.Name, what, r.Seconds)
+		}
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < min(*parallel, len(args)); w++ {
+		wg.Go(func() {
+			for i := range next {
+				scanOne(i)
+			}
+		})
+	}
+	for i := range args {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if e.ctx.Err() != nil {
+		return e.ctx.Err()
+	}
+	failed := false
+	for _, r := range results {
+		failed = failed || r.Error != ""
 	}
 	if *format == "json" {
 		if err := writeJSON(e.stdout, map[string]any{"schema": 1, "scanned": results}); err != nil {
