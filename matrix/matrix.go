@@ -225,6 +225,9 @@ func newImageState(ctx context.Context, c *storeview.Catalog, name string, im *i
 	// The graphs before binds need no symbols: read without them.
 	l := loader.New(im.View, append(append([]loader.Option(nil), s.opts...), loader.WithoutSymbols())...)
 	objects := c.Objects(name)
+	// Every object is about to be loaded: one query for all their heads.
+	// Without it each is asked on its own, slower but the same.
+	_ = c.Prefetch(ctx, name)
 	type result struct {
 		path  string
 		names []string

@@ -55,6 +55,12 @@ type Store struct {
 	db   *sql.DB
 	path string
 	d    *dialect
+
+	// stmts holds the prepared lookups of objects, made on first use:
+	// a matrix asks thousands of them, and compiling each is most of
+	// their cost.
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt
 }
 
 // dialect is what differs between the engines: the schema's DDL, how to
@@ -111,7 +117,15 @@ func Open(ctx context.Context, target string) (*Store, error) {
 }
 
 // Close closes the catalog.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.stmtMu.Lock()
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	s.stmts = nil
+	s.stmtMu.Unlock()
+	return s.db.Close()
+}
 
 // sqliteDialect: migrations[i] brings the schema from version i to i+1.
 var sqliteDialect = &dialect{
@@ -625,8 +639,12 @@ func (s *Store) ObjectHead(ctx context.Context, sha string) (*elffacts.Facts, er
 }
 
 func (s *Store) object(ctx context.Context, sha, query string, decode func([]byte) (*elffacts.Facts, error)) (*elffacts.Facts, error) {
+	st, err := s.prepared(ctx, query)
+	if err != nil {
+		return nil, err
+	}
 	var b []byte
-	if err := s.db.QueryRowContext(ctx, query, sha).Scan(&b); err != nil {
+	if err := st.QueryRowContext(ctx, sha).Scan(&b); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, fmt.Errorf("object %s: %w", sha, ErrNotFound)
 		}
@@ -639,11 +657,64 @@ func (s *Store) object(ctx context.Context, sha, query string, decode func([]byt
 	return f, nil
 }
 
+// prepared returns query prepared once per Store.
+func (s *Store) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	if st := s.stmts[query]; st != nil {
+		return st, nil
+	}
+	st, err := s.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if s.stmts == nil {
+		s.stmts = map[string]*sql.Stmt{}
+	}
+	s.stmts[query] = st
+	return st, nil
+}
+
+// Heads returns the heads (facts without symbol tables) of every object
+// of a system, by SHA-256: one query rather than one per object.
+func (s *Store) Heads(ctx context.Context, name string) (map[string]*elffacts.Facts, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT o.sha256, coalesce(o.head, o.facts) FROM objects o
+		WHERE o.id IN (SELECT f.object_id FROM files f JOIN systems s ON s.id = f.system_id WHERE s.name = $1)`, name)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]*elffacts.Facts{}
+	for rows.Next() {
+		var sha string
+		var b []byte
+		if err := rows.Scan(&sha, &b); err != nil {
+			return nil, err
+		}
+		f, err := decodeHead(b)
+		if err != nil {
+			return nil, fmt.Errorf("object %s: %w", sha, err)
+		}
+		out[sha] = f
+	}
+	return out, rows.Err()
+}
+
 // Files returns a system's files, by path.
 func (s *Store) Files(ctx context.Context, name string) ([]File, error) {
+	return s.files(ctx, name, "")
+}
+
+// Objects returns a system's ELF files, by path: what a tree already
+// recreated needs.
+func (s *Store) Objects(ctx context.Context, name string) ([]File, error) {
+	return s.files(ctx, name, "elf")
+}
+
+func (s *Store) files(ctx context.Context, name, kind string) ([]File, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT f.path, f.kind, coalesce(o.sha256, ''), coalesce(f.target, ''), f.content, coalesce(f.package, '')
 		FROM files f JOIN systems s ON s.id = f.system_id LEFT JOIN objects o ON o.id = f.object_id
-		WHERE s.name = $1 ORDER BY f.path`, name)
+		WHERE s.name = $1 AND ($2 = '' OR f.kind = $2) ORDER BY f.path`, name, kind)
 	if err != nil {
 		return nil, err
 	}

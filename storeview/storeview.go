@@ -43,6 +43,7 @@ type Catalog struct {
 	interp  map[string]loader.Interp
 	objects map[string][]string // system name → its ELF objects' paths
 	listed  []store.System
+	heads   map[string]*elffacts.Facts // prefetched heads, by SHA-256
 }
 
 // New returns a Catalog that recreates trees under cacheDir/catalog.
@@ -67,16 +68,21 @@ func (c *Catalog) Open(ctx context.Context, name string) (*image.Image, error) {
 	if sys == nil {
 		return nil, fmt.Errorf("catalog: no system named %q (hitch ls lists them): %w", name, store.ErrNotFound)
 	}
-	files, err := c.st.Files(ctx, name)
-	if err != nil {
-		return nil, err
-	}
 	key := strings.TrimPrefix(sys.Tree, "sha256:")
 	if len(key) > 32 {
 		key = key[:32]
 	}
 	dir := filepath.Join(c.dir, key)
-	if _, err := os.Stat(filepath.Join(dir, ".hitch-tree")); err != nil {
+	// A tree recreated before needs only its objects from the catalog.
+	var files []store.File
+	if _, err := os.Stat(filepath.Join(dir, ".hitch-tree")); err == nil {
+		if files, err = c.st.Objects(ctx, name); err != nil {
+			return nil, err
+		}
+	} else {
+		if files, err = c.st.Files(ctx, name); err != nil {
+			return nil, err
+		}
 		if err := materialize(dir, files); err != nil {
 			return nil, fmt.Errorf("recreating %s: %w", name, err)
 		}
@@ -139,6 +145,24 @@ func (c *Catalog) Systems(ctx context.Context) ([]store.System, error) {
 	return c.listed, nil
 }
 
+// Prefetch reads the heads of every object of a system opened through c
+// in one query: for a caller about to load all of them.
+func (c *Catalog) Prefetch(ctx context.Context, name string) error {
+	heads, err := c.st.Heads(ctx, name)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.heads == nil {
+		c.heads = map[string]*elffacts.Facts{}
+	}
+	for sha, h := range heads {
+		c.heads[sha] = h
+	}
+	return nil
+}
+
 // Source is the loader source of every system opened so far.
 func (c *Catalog) Source() loader.Source { return c }
 
@@ -149,6 +173,14 @@ func (c *Catalog) Facts(file string, symbols bool) (*elffacts.Facts, bool, error
 	c.mu.Unlock()
 	if !ok {
 		return nil, false, nil
+	}
+	if !symbols {
+		c.mu.Lock()
+		h := c.heads[sha]
+		c.mu.Unlock()
+		if h != nil {
+			return h, true, nil
+		}
 	}
 	get := c.st.Object
 	if !symbols {
