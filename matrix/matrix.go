@@ -228,9 +228,31 @@ func newImageState(ctx context.Context, c *storeview.Catalog, name string, im *i
 	// Every object is about to be loaded: one query for all their heads.
 	// Without it each is asked on its own, slower but the same.
 	_ = c.Prefetch(ctx, name)
-	type result struct {
-		path  string
-		names []string
+	// An object that needs only the floor (libc, libm, the C++ runtime)
+	// loads nothing a plan binds — the floor is never bound here — unless
+	// something is preloaded into every program.
+	floor, _ := opts.Set.Floor()
+	preload := false
+	for _, kv := range im.Config.Env {
+		preload = preload || strings.HasPrefix(kv, "LD_PRELOAD=") && len(kv) > len("LD_PRELOAD=")
+	}
+	if _, err := im.View.Stat("etc/ld.so.preload"); err == nil {
+		preload = true
+	}
+	onlyFloor := func(p string) bool {
+		if preload {
+			return false
+		}
+		f, err := l.Facts(p)
+		if err != nil {
+			return false
+		}
+		for _, n := range f.Needed {
+			if !floor[n] {
+				return false
+			}
+		}
+		return true
 	}
 	var mu sync.Mutex
 	work := make(chan string)
@@ -240,6 +262,9 @@ func newImageState(ctx context.Context, c *storeview.Catalog, name string, im *i
 		go func() {
 			defer wg.Done()
 			for p := range work {
+				if onlyFloor(p) {
+					continue
+				}
 				g, err := l.Load(ctx, p)
 				if err != nil {
 					continue
