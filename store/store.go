@@ -116,6 +116,19 @@ func Open(ctx context.Context, target string) (*Store, error) {
 	return s, nil
 }
 
+// OpenSQLiteDB makes a catalog of an SQLite database opened by the
+// caller through any database/sql driver (a cgo build may prefer
+// mattn/go-sqlite3), and brings its schema up to date. The caller sets
+// the driver's options: WAL, a busy timeout, foreign keys and immediate
+// transactions, as Open does. Closing the Store closes db.
+func OpenSQLiteDB(ctx context.Context, db *sql.DB) (*Store, error) {
+	s := &Store{db: db, d: sqliteDialect}
+	if err := s.migrate(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
 // Close closes the catalog.
 func (s *Store) Close() error {
 	s.stmtMu.Lock()
