@@ -68,6 +68,7 @@ func TestLayers(t *testing.T) {
 		"./store":     {"/cmd/", "/internal/", "/image", "/inspect", "/loader", "/rootfs", "go-containerregistry"},
 		"./storeview": {"/cmd/", "/internal/", "/check", "/plan", "/scan"},
 		"./matrix":    {"/cmd/", "/internal/", "/scan", "chromedp"},
+		"./abidiff":   {"/cmd/", "/internal/", "/loader", "/rootfs", "/image", "/store"},
 	}
 	for pkg, bad := range forbidden {
 		out, err := exec.Command("go", "list", "-deps", pkg).Output()

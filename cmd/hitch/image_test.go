@@ -413,3 +413,42 @@ func TestCatalogCommands(t *testing.T) {
 		t.Errorf("drift to a missing host: %s", out)
 	}
 }
+
+// TestDiff: hitch diff keeps abidiff's exit bitmask — 0, 4, 12 for the
+// corpus pairs, 1 for a file it cannot read, 2 for usage — and its JSON
+// carries the changes and the exit.
+func TestDiff(t *testing.T) {
+	dir := fixture.ABIPairs(t)
+	pair := func(name string) []string {
+		return []string{filepath.Join(dir, name, "old.so"), filepath.Join(dir, name, "new.so")}
+	}
+	for name, want := range map[string]int{"same": 0, "added": 4, "removed": 12, "version-moved": 12} {
+		var out, errOut bytes.Buffer
+		code := cli.Main(t.Context(), append([]string{"diff"}, pair(name)...), &out, &errOut)
+		if code != want {
+			t.Errorf("%s: exit %d, want %d\n%s%s", name, code, want, out.String(), errOut.String())
+		}
+	}
+	var out, errOut bytes.Buffer
+	code := cli.Main(t.Context(), append([]string{"diff", "--format", "json"}, pair("version-moved")...), &out, &errOut)
+	var doc struct {
+		Schema  int
+		Exit    int
+		Changes []struct {
+			Kind, Subject string
+			Incompatible  bool
+		}
+	}
+	if err := json.Unmarshal(out.Bytes(), &doc); err != nil || code != 12 || doc.Exit != 12 || len(doc.Changes) != 3 {
+		t.Errorf("json: exit %d, %+v, %v", code, doc, err)
+	}
+	errOut.Reset()
+	notELF := filepath.Join(t.TempDir(), "README")
+	os.WriteFile(notELF, []byte("text\n"), 0o644)
+	if code := cli.Main(t.Context(), []string{"diff", notELF, pair("same")[1]}, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), notELF) {
+		t.Errorf("not ELF: exit %d, %q", code, errOut.String())
+	}
+	if code := cli.Main(t.Context(), []string{"diff", notELF}, &out, &errOut); code != 2 {
+		t.Errorf("one argument: exit %d", code)
+	}
+}

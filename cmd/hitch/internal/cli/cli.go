@@ -41,6 +41,12 @@ var errPartial = &exitError{code: ExitPartial, err: errors.New("some inputs coul
 // already printed.
 var errNo = &exitError{code: ExitNo, err: errors.New("the answer is no")}
 
+// errReported is the error of an exit code whose reason was printed.
+var errReported = errors.New("reported")
+
+// exitWith ends a command with code, having said why already.
+func exitWith(code int) error { return &exitError{code: code, err: errReported} }
+
 // usageError marks an error in how the command was called.
 type usageError struct{ msg string }
 
@@ -78,6 +84,7 @@ func commands() []command {
 		{"query", "ask the ABI catalog: who provides, defines, needs; what differs", runQuery},
 		{"matrix", "judge every catalogued image on every catalogued host", runMatrix},
 		{"drift", "what changed between two catalogued hosts, and which images it breaks", runDrift},
+		{"diff", "whether a new version of a shared library can replace the old one", runDiff},
 		{"help", "show help for a command or a topic", runHelp},
 		{"version", "print hitch's version", runVersion},
 	}
@@ -123,7 +130,7 @@ func exitCode(stderr io.Writer, name string, err error) int {
 		fmt.Fprintf(stderr, "hitch %s: %v\nRun 'hitch %s --help' for usage.\n", name, err, name)
 		return ExitUsage
 	case errors.As(err, &ee):
-		if ee != errPartial && ee != errNo {
+		if ee != errPartial && ee != errNo && ee.err != errReported {
 			fmt.Fprintf(stderr, "hitch %s: %v\n", name, err)
 		}
 		return ee.code

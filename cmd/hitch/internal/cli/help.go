@@ -14,6 +14,15 @@ var helpTopics = map[string]string{
   2  usage error, or an error that stopped the command
   3  some inputs could not be read (a malformed ELF file, a directory that
      cannot be listed); they are named on stderr and the rest was answered
+
+except hitch diff, which keeps abidiff's bitmask so scripts written for
+abidiff keep working:
+
+  0  no ABI change
+  1  an error (a file could not be read)
+  2  usage error
+  4  the ABI changed (bit 4), compatibly unless bit 8 is set too
+  12 the ABI changed incompatibly (bits 4 and 8)
 `,
 }
 

@@ -1,0 +1,123 @@
+package abidiff_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/hitch-hpc/hitch/abidiff"
+	"github.com/hitch-hpc/hitch/elffacts"
+	"github.com/hitch-hpc/hitch/internal/fixture"
+)
+
+type manifest struct {
+	Pair []struct {
+		Name    string
+		Exit    int
+		Changes []string
+		Abidiff struct{ Stripped, Debug int }
+		Why     string
+	}
+}
+
+func readManifest(t *testing.T) manifest {
+	t.Helper()
+	var m manifest
+	if _, err := toml.DecodeFile(filepath.Join(fixture.RepoRoot(), "testdata", "abi", "manifest.toml"), &m); err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Pair) < 10 {
+		t.Fatalf("manifest has %d pairs", len(m.Pair))
+	}
+	return m
+}
+
+func read(t *testing.T, path string) *elffacts.Facts {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fi, _ := f.Stat()
+	facts, err := elffacts.Read(f, fi.Size())
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return facts
+}
+
+// TestCorpus: every pair of testdata/abi gets the verdict its manifest
+// entry states, with and without debug info (the symbol level reads no
+// DWARF), and exactly the kinds of change it names.
+func TestCorpus(t *testing.T) {
+	dir := fixture.ABIPairs(t)
+	for _, p := range readManifest(t).Pair {
+		t.Run(p.Name, func(t *testing.T) {
+			for _, suffix := range []string{".so", ".stripped.so"} {
+				oldPath := filepath.Join(dir, p.Name, "old"+suffix)
+				newPath := filepath.Join(dir, p.Name, "new"+suffix)
+				r := abidiff.Diff(oldPath, read(t, oldPath), newPath, read(t, newPath))
+				if r.Exit() != p.Exit {
+					t.Errorf("%s: exit %d, want %d; changes:\n%s", suffix, r.Exit(), p.Exit, describe(r))
+				}
+				var kinds []string
+				seen := map[string]bool{}
+				for _, c := range r.Changes {
+					if !seen[c.Kind] {
+						seen[c.Kind] = true
+						kinds = append(kinds, c.Kind)
+					}
+				}
+				want := append([]string(nil), p.Changes...)
+				sort.Strings(kinds)
+				sort.Strings(want)
+				if strings.Join(kinds, " ") != strings.Join(want, " ") {
+					t.Errorf("%s: kinds %v, want %v; changes:\n%s", suffix, kinds, want, describe(r))
+				}
+			}
+		})
+	}
+}
+
+// TestAbidiffOnCorpus runs Debian's abidiff on the same pairs: where the
+// manifest says it agrees with hitch it must, and where it says it
+// differs the reason is written down. It holds the manifest's abidiff
+// column to the real tool.
+func TestAbidiffOnCorpus(t *testing.T) {
+	if _, err := exec.LookPath("abidiff"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("abidiff is not installed (.ci/run installs abigail-tools)")
+		}
+		t.Skip("abidiff not installed (apt-get install abigail-tools)")
+	}
+	dir := fixture.ABIPairs(t)
+	for _, p := range readManifest(t).Pair {
+		for _, side := range []struct {
+			suffix string
+			want   int
+		}{{".stripped.so", p.Abidiff.Stripped}, {".so", p.Abidiff.Debug}} {
+			cmd := exec.Command("abidiff", filepath.Join(dir, p.Name, "old"+side.suffix), filepath.Join(dir, p.Name, "new"+side.suffix))
+			out, _ := cmd.CombinedOutput()
+			if got := cmd.ProcessState.ExitCode(); got != side.want {
+				t.Errorf("%s%s: abidiff exits %d, the manifest says %d:\n%s", p.Name, side.suffix, got, side.want, out)
+			}
+		}
+		if p.Abidiff.Stripped != p.Exit && p.Why == "" {
+			t.Errorf("%s: abidiff (%d) and hitch (%d) differ without a reason in the manifest", p.Name, p.Abidiff.Stripped, p.Exit)
+		}
+	}
+}
+
+func describe(r *abidiff.Report) string {
+	var b strings.Builder
+	for _, c := range r.Changes {
+		b.WriteString("  " + c.Kind + ": " + c.Message + "\n")
+	}
+	return b.String()
+}

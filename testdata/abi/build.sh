@@ -1,0 +1,57 @@
+#!/bin/sh
+# Builds the ABI-diff corpus of testdata/abi into OUTDIR: for each pair,
+# OUTDIR/PAIR/old.so and new.so with debug info (gcc/g++ -g), and
+# old.stripped.so and new.stripped.so without it (strip --strip-debug).
+# manifest.toml holds the expected verdicts. The tests call it (through
+# internal/fixture); its output is never committed.
+set -eu
+src=$(cd "$(dirname "$0")" && pwd)
+out=${1:?usage: build.sh OUTDIR}
+cc=${CC:-gcc}
+cxx=${CXX:-g++}
+
+# lib PAIR SIDE SOURCE [FLAGS...]: one side of a pair, soname libpair.so.1
+# unless FLAGS set another, with SIDE.map as version script when present.
+lib() {
+  pair=$1 side=$2 file=$3
+  shift 3
+  mkdir -p "$out/$pair"
+  compiler=$cc
+  case $file in *.cc) compiler=$cxx ;; esac
+  map=
+  if [ -f "$src/$pair-$side.map" ]; then map="-Wl,--version-script=$src/$pair-$side.map"; fi
+  $compiler -shared -fPIC -g -O1 -o "$out/$pair/$side.so" -Wl,-soname,libpair.so.1 $map "$src/$file" "$@"
+  strip --strip-debug -o "$out/$pair/$side.stripped.so" "$out/$pair/$side.so"
+}
+
+# both PAIR: both sides from PAIR-old.* and PAIR-new.* (or PAIR.c for
+# both), with the default flags.
+both() {
+  pair=$1
+  for side in old new; do
+    for f in "$pair-$side.c" "$pair-$side.cc" "$pair.c"; do
+      if [ -f "$src/$f" ]; then lib "$pair" "$side" "$f"; break; fi
+    done
+  done
+}
+
+both same
+both added
+both removed
+both var-resized
+both func-to-var
+both made-weak
+both version-added
+both version-removed
+both version-moved
+both default-changed
+lib needed-added old needed-added-old.c
+lib needed-added new needed-added-new.c -lm
+both cxx-virtual-added
+# soname-bump: the same code, libpair.so.1 then libpair.so.2 (the later
+# -soname wins).
+lib soname-bump old soname-bump.c
+lib soname-bump new soname-bump.c -Wl,-soname,libpair.so.2
+# isa-raised: the new build says it needs x86-64-v3 CPUs.
+lib isa-raised old isa-raised.c
+lib isa-raised new isa-raised.c -march=x86-64-v3 -Wl,-z,x86-64-v3

@@ -1,0 +1,1 @@
+int pair_thing(void) { return 0; }

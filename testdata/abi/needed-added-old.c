@@ -1,0 +1,1 @@
+double pair_f(double x) { return x + 1; }

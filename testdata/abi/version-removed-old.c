@@ -1,0 +1,3 @@
+/* version-added: a new version node with a new function. */
+int pair_f(int x) { return x + 1; }
+int pair_g(int x) { return x + 2; }
