@@ -69,6 +69,7 @@ func TestLayers(t *testing.T) {
 		"./storeview": {"/cmd/", "/internal/", "/check", "/plan", "/scan"},
 		"./matrix":    {"/cmd/", "/internal/", "/scan", "chromedp"},
 		"./abidiff":   {"/cmd/", "/internal/", "/loader", "/rootfs", "/image", "/store"},
+		"./treediff":  {"/cmd/", "/internal/", "/image", "/store"},
 	}
 	for pkg, bad := range forbidden {
 		out, err := exec.Command("go", "list", "-deps", pkg).Output()

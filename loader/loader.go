@@ -857,6 +857,44 @@ func ehdrSize(class string) int64 {
 	return 64
 }
 
+// Libraries maps each soname among the objects at paths (resolved View
+// paths) to the library the loader finds for it, for the class and
+// machine most of them have, as Locate finds it: a View's stack of
+// shared libraries. Sonames it does not find, or would refuse, are left
+// out.
+func (l *Loader) Libraries(ctx context.Context, paths []string) map[string]*Object {
+	class, machine := "", ""
+	count := map[[2]string]int{}
+	sonames := map[string]bool{}
+	for _, p := range paths {
+		f, err := l.Facts(p)
+		if err != nil {
+			continue
+		}
+		count[[2]string{f.Class, f.Machine}]++
+		if f.Soname != "" {
+			sonames[f.Soname] = true
+		}
+	}
+	best := 0
+	for k, n := range count {
+		if n > best || n == best && k[0]+k[1] < class+machine {
+			class, machine, best = k[0], k[1], n
+		}
+	}
+	out := map[string]*Object{}
+	for n := range sonames {
+		if ctx.Err() != nil {
+			break
+		}
+		o, err := l.Locate(ctx, n, class, machine)
+		if err == nil && o != nil && o.Found() {
+			out[n] = o
+		}
+	}
+	return out
+}
+
 // Locate finds a library by name as the loader would for a program of the
 // given class and machine that has no DT_RPATH or DT_RUNPATH: the
 // environment's LD_LIBRARY_PATH, the cache, the trusted directories. It

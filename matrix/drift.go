@@ -122,34 +122,7 @@ func DriftOf(ctx context.Context, c *storeview.Catalog, before, after string, im
 // own loader finds for it (for the host's main architecture).
 func stack(ctx context.Context, c *storeview.Catalog, name string, im *image.Image) map[string]*loader.Object {
 	l := loader.New(im.View, loader.WithSource(c.Source()), loader.WithEnv(im.Config.Env))
-	class, machine := "", ""
-	count := map[[2]string]int{}
-	sonames := map[string]bool{}
-	for _, p := range c.Objects(name) {
-		f, err := l.Facts(p)
-		if err != nil {
-			continue
-		}
-		count[[2]string{f.Class, f.Machine}]++
-		if f.Soname != "" {
-			sonames[f.Soname] = true
-		}
-	}
-	best := 0
-	for k, n := range count {
-		if n > best || n == best && k[0]+k[1] < class+machine {
-			class, machine, best = k[0], k[1], n
-		}
-	}
-	out := map[string]*loader.Object{}
-	for n := range sonames {
-		// A library the loader would refuse is no library of the stack.
-		o, err := l.Locate(ctx, n, class, machine)
-		if err == nil && o != nil && o.Found() {
-			out[n] = o
-		}
-	}
-	return out
+	return l.Libraries(ctx, c.Objects(name))
 }
 
 // compareLibrary says how a soname's library changed; nil when it did

@@ -451,4 +451,28 @@ func TestDiff(t *testing.T) {
 	if code := cli.Main(t.Context(), []string{"diff", notELF}, &out, &errOut); code != 2 {
 		t.Errorf("one argument: exit %d", code)
 	}
+	// Two trees: libraries paired by soname, bumps reported.
+	out.Reset()
+	code = cli.Main(t.Context(), []string{"diff", "--format", "json", fixture.Rootfs(t, "bullseye"), fixture.Rootfs(t, "bookworm")}, &out, &errOut)
+	var tree struct {
+		Exit  int
+		Pairs []struct {
+			Soname    string
+			NewSoname string `json:"new_soname"`
+			Status    string
+		}
+	}
+	bump := false
+	if err := json.Unmarshal(out.Bytes(), &tree); err != nil || code != 12 || tree.Exit != 12 {
+		t.Fatalf("trees: exit %d, %v", code, err)
+	}
+	for _, p := range tree.Pairs {
+		bump = bump || p.Soname == "libssl.so.1.1" && p.NewSoname == "libssl.so.3" && p.Status == "bumped"
+	}
+	if !bump {
+		t.Errorf("trees: no libssl bump among %d pairs", len(tree.Pairs))
+	}
+	if code := cli.Main(t.Context(), []string{"diff", pair("same")[0], fixture.Rootfs(t, "bullseye")}, &out, &errOut); code != 2 {
+		t.Errorf("a file and a tree: exit %d", code)
+	}
 }

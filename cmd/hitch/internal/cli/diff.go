@@ -7,11 +7,19 @@ import (
 
 	"github.com/hitch-hpc/hitch/abidiff"
 	"github.com/hitch-hpc/hitch/elffacts"
+	"github.com/hitch-hpc/hitch/image"
+	"github.com/hitch-hpc/hitch/loader"
+	"github.com/hitch-hpc/hitch/treediff"
 )
 
 const diffHelp = `
-Say whether NEW can replace OLD, two versions of a shared library (ELF
-files): exported functions and variables removed or added, symbol
+Say whether NEW can replace OLD: two versions of a shared library (ELF
+files), or two trees — root filesystems, directories, images in any form
+'hitch inspect' opens — whose libraries are paired by soname (the one
+each tree's loader finds), with soname bumps (libssl.so.1.1 →
+libssl.so.3) paired and reported, and libraries removed or added.
+
+For each library: exported functions and variables removed or added, symbol
 versions removed, added or moved, default versions changed, variable and
 vtable sizes, functions that became variables, GLOBAL to WEAK, the
 soname, needed libraries, the x86-64 ISA level. Each change is
@@ -26,12 +34,14 @@ working: 0 no change, 4 compatible changes, 12 an incompatible one
 Examples:
   hitch diff /usr/lib/x86_64-linux-gnu/libfoo.so.1 ./build/libfoo.so.1
   hitch diff old/libmpi.so.40 new/libmpi.so.40 --format json
+  hitch diff ./rootfs-2025 ./rootfs-2026
+  hitch diff docker.io/library/debian:11 docker.io/library/debian:12
 `
 
 func runDiff(e *env, args []string) error {
 	fs := newFlags(e, "diff", "[flags] OLD NEW", diffHelp)
 	format := formatFlag(fs)
-	all := fs.Bool("all", false, "list every change (text lists at most 20 of each kind)")
+	all := fs.Bool("all", false, "list every change (text lists at most 20 of each kind for a file, and only a summary per library for trees)")
 	args, err := e.parse(fs, args)
 	if err != nil {
 		return err
@@ -40,7 +50,24 @@ func runDiff(e *env, args []string) error {
 		return err
 	}
 	if len(args) != 2 {
-		return usagef("want two ELF files: OLD NEW")
+		return usagef("want two ELF files or two trees: OLD NEW")
+	}
+	// Two files, one of them ELF, are compared as libraries (the other
+	// then fails to read, by name); no ELF file: two trees.
+	elf, regular := 0, 0
+	for _, a := range args {
+		if isELFFile(a) {
+			elf++
+		}
+		if fi, err := os.Stat(a); err == nil && fi.Mode().IsRegular() {
+			regular++
+		}
+	}
+	switch {
+	case elf == 0:
+		return diffTrees(e, args, *format, *all)
+	case regular < 2:
+		return usagef("compare a library with a library, or a tree with a tree")
 	}
 	var facts [2]*elffacts.Facts
 	for i, p := range args {
@@ -127,4 +154,103 @@ func writeDiff(w io.Writer, r *abidiff.Report, all bool) {
 	}
 	fmt.Fprintf(w, "\n%d removed, %d added, %d changed; %d incompatible\n",
 		r.Summary.Removed, r.Summary.Added, r.Summary.Changed, r.Summary.Incompatible)
+}
+
+// isELFFile reports whether path is a regular file that starts as ELF
+// does.
+func isELFFile(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return false
+	}
+	ok, err := elffacts.HasMagic(f)
+	return err == nil && ok
+}
+
+// diffTrees pairs the libraries of two trees by soname and diffs them.
+func diffTrees(e *env, args []string, format string, all bool) error {
+	var ims [2]*image.Image
+	for i, ref := range args {
+		im, err := image.Open(e.ctx, ref)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "hitch diff: %v\n", err)
+			return exitWith(abidiff.ExitError)
+		}
+		defer im.Close()
+		ims[i] = im
+	}
+	progress := newProgress(e.stderr)
+	progress.say("reading the libraries of both trees")
+	r, err := treediff.Diff(e.ctx, ims[0].View, ims[1].View,
+		[]loader.Option{loader.WithEnv(ims[0].Config.Env)}, []loader.Option{loader.WithEnv(ims[1].Config.Env)})
+	progress.clear()
+	if err != nil {
+		fmt.Fprintf(e.stderr, "hitch diff: %v\n", err)
+		return exitWith(abidiff.ExitError)
+	}
+	if format == "json" {
+		if err := writeJSON(e.stdout, struct {
+			Schema int    `json:"schema"`
+			Old    string `json:"old"`
+			New    string `json:"new"`
+			*treediff.Result
+			Exit int `json:"exit"`
+		}{1, args[0], args[1], r, r.Exit()}); err != nil {
+			return err
+		}
+	} else {
+		writeTreeDiff(e.stdout, args, r, all)
+	}
+	if code := r.Exit(); code != 0 {
+		return exitWith(code)
+	}
+	return nil
+}
+
+func writeTreeDiff(w io.Writer, args []string, r *treediff.Result, all bool) {
+	fmt.Fprintf(w, "%s → %s: libraries paired by soname (symbol level)\n", args[0], args[1])
+	count := map[string]int{}
+	for _, p := range r.Pairs {
+		count[p.Status]++
+	}
+	fmt.Fprintf(w, "%d removed, %d soname bumps, %d changed, %d added, %d unchanged\n",
+		count[treediff.Removed], count[treediff.Bumped], count[treediff.Changed], count[treediff.Added], r.Unchanged)
+	last := ""
+	for _, p := range r.Pairs {
+		if p.Status != last {
+			switch p.Status {
+			case treediff.Removed:
+				fmt.Fprintf(w, "\nremoved (a program that needs one by soname will not load):\n")
+			case treediff.Bumped:
+				fmt.Fprintf(w, "\nsoname bumps (a new ABI; programs that need the old soname will not load):\n")
+			default:
+				fmt.Fprintf(w, "\n%s:\n", p.Status)
+			}
+			last = p.Status
+		}
+		switch p.Status {
+		case treediff.Removed:
+			fmt.Fprintf(w, "  %s (%s)\n", p.Soname, p.Old)
+		case treediff.Added:
+			fmt.Fprintf(w, "  %s (%s)\n", p.Soname, p.New)
+		case treediff.Bumped:
+			fmt.Fprintf(w, "  %s → %s\n", p.Soname, p.NewSoname)
+		case treediff.Changed:
+			verdict := "compatible"
+			if p.Report.Summary.Incompatible > 0 {
+				verdict = "incompatible"
+			}
+			fmt.Fprintf(w, "  %-28s %s: %d removed, %d added, %d changed\n", p.Soname, verdict,
+				p.Report.Summary.Removed, p.Report.Summary.Added, p.Report.Summary.Changed)
+			if all {
+				for _, c := range p.Report.Changes {
+					fmt.Fprintf(w, "      %s\n", c.Message)
+				}
+			}
+		}
+	}
 }
