@@ -23,6 +23,13 @@ type manifest struct {
 		Abidiff struct{ Stripped, Debug int }
 		Why     string
 	}
+	Compat []struct {
+		Pair, App string
+		Exit      int
+		Changes   []string
+		Abicompat struct{ Stripped, Debug int }
+		Why       string
+	}
 }
 
 func readManifest(t *testing.T) manifest {
@@ -111,6 +118,57 @@ func TestAbidiffOnCorpus(t *testing.T) {
 		if p.Abidiff.Stripped != p.Exit && p.Why == "" {
 			t.Errorf("%s: abidiff (%d) and hitch (%d) differ without a reason in the manifest", p.Name, p.Abidiff.Stripped, p.Exit)
 		}
+	}
+}
+
+// TestCompat: programs built against a pair's old library, judged on its
+// new one by what they use — the manifest's verdict for each — and
+// abicompat run on the same files as the manifest says.
+func TestCompat(t *testing.T) {
+	dir := fixture.ABIPairs(t)
+	m := readManifest(t)
+	if len(m.Compat) < 6 {
+		t.Fatalf("%d compat cases", len(m.Compat))
+	}
+	_, haveAbicompat := exec.LookPath("abicompat")
+	for _, c := range m.Compat {
+		app := filepath.Join(dir, c.Pair, c.App)
+		for _, suffix := range []string{".so", ".stripped.so"} {
+			oldPath, newPath := filepath.Join(dir, c.Pair, "old"+suffix), filepath.Join(dir, c.Pair, "new"+suffix)
+			r := abidiff.Compat(app, read(t, app), oldPath, read(t, oldPath), newPath, read(t, newPath))
+			var kinds []string
+			seen := map[string]bool{}
+			for _, ch := range r.Changes {
+				if !seen[ch.Kind] {
+					seen[ch.Kind] = true
+					kinds = append(kinds, ch.Kind)
+				}
+			}
+			sort.Strings(kinds)
+			want := append([]string(nil), c.Changes...)
+			sort.Strings(want)
+			if r.Exit() != c.Exit || strings.Join(kinds, " ") != strings.Join(want, " ") {
+				t.Errorf("%s %s%s: exit %d kinds %v, want %d %v:\n%s", c.Pair, c.App, suffix, r.Exit(), kinds, c.Exit, want, describe(r))
+			}
+			if haveAbicompat != nil {
+				continue
+			}
+			cmd := exec.Command("abicompat", app, oldPath, newPath)
+			cmd.Run()
+			wantAbi := c.Abicompat.Debug
+			if suffix == ".stripped.so" {
+				wantAbi = c.Abicompat.Stripped
+			}
+			if got := cmd.ProcessState.ExitCode(); got != wantAbi {
+				t.Errorf("%s %s%s: abicompat exits %d, the manifest says %d", c.Pair, c.App, suffix, got, wantAbi)
+			}
+		}
+		if (c.Abicompat.Stripped != c.Exit || c.Abicompat.Debug != c.Exit) && c.Why == "" {
+			t.Errorf("%s %s: abicompat and hitch differ without a reason", c.Pair, c.App)
+		}
+	}
+	if haveAbicompat != nil && os.Getenv("CI") != "" {
+		t.Error("abicompat is not installed (.ci/run installs abigail-tools)")
 	}
 }
 

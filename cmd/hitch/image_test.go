@@ -475,4 +475,15 @@ func TestDiff(t *testing.T) {
 	if code := cli.Main(t.Context(), []string{"diff", pair("same")[0], fixture.Rootfs(t, "bullseye")}, &out, &errOut); code != 2 {
 		t.Errorf("a file and a tree: exit %d", code)
 	}
+	// hitch compat: only what the program uses.
+	for app, want := range map[string]int{"app-f": 0, "app-g": 12} {
+		out.Reset()
+		args := append([]string{"compat", filepath.Join(dir, "removed", app)}, pair("removed")...)
+		if code := cli.Main(t.Context(), args, &out, &errOut); code != want {
+			t.Errorf("compat %s: exit %d, want %d\n%s", app, code, want, out.String())
+		}
+	}
+	if !strings.Contains(out.String(), "undefined symbol: pair_g") {
+		t.Errorf("compat app-g: %s", out.String())
+	}
 }

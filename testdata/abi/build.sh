@@ -55,3 +55,19 @@ lib soname-bump new soname-bump.c -Wl,-soname,libpair.so.2
 # isa-raised: the new build says it needs x86-64-v3 CPUs.
 lib isa-raised old isa-raised.c
 lib isa-raised new isa-raised.c -march=x86-64-v3 -Wl,-z,x86-64-v3
+
+# Programs linked against a pair's old library, for hitch compat:
+# app PAIR APP [FLAGS...] builds OUTDIR/PAIR/APP from APP.c.
+app() {
+  pair=$1 name=$2
+  shift 2
+  $cc -g -O1 -o "$out/$pair/$name" "$src/$name.c" "$out/$pair/old.so" "$@"
+}
+app removed app-f
+app removed app-g
+app var-resized app-f
+app var-resized app-table -no-pie -fno-pic
+app version-removed app-f
+app version-removed app-g
+app soname-bump app-f
+app default-changed app-f

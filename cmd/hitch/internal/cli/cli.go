@@ -85,6 +85,7 @@ func commands() []command {
 		{"matrix", "judge every catalogued image on every catalogued host", runMatrix},
 		{"drift", "what changed between two catalogued hosts, and which images it breaks", runDrift},
 		{"diff", "whether a new version of a shared library can replace the old one", runDiff},
+		{"compat", "whether a program survives a new version of a library it uses", runCompat},
 		{"help", "show help for a command or a topic", runHelp},
 		{"version", "print hitch's version", runVersion},
 	}

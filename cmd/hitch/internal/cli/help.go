@@ -15,8 +15,8 @@ var helpTopics = map[string]string{
   3  some inputs could not be read (a malformed ELF file, a directory that
      cannot be listed); they are named on stderr and the rest was answered
 
-except hitch diff, which keeps abidiff's bitmask so scripts written for
-abidiff keep working:
+except hitch diff and hitch compat, which keep abidiff's bitmask so
+scripts written for abidiff and abicompat keep working:
 
   0  no ABI change
   1  an error (a file could not be read)
