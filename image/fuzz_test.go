@@ -103,3 +103,21 @@ func FuzzOpenSIF(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDebData feeds arbitrary bytes to the .deb reader: it must return
+// an error or a data stream, never panic, and never read past the file.
+func FuzzDebData(f *testing.F) {
+	f.Add([]byte("!<arch>\n"))
+	f.Add([]byte("!<arch>\ndebian-binary   0           0     0     100644  4         `\n2.0\ndata.tar        0           0     0     100644  0         `\n"))
+	f.Add([]byte("!<arch>\ndata.tar.xz/    0           0     0     100644  6         `\n\xfd7zXZ\x00"))
+	f.Add([]byte("!<arch>\ndata.tar.zst    0           0     0     100644  4         `\n(\xb5/\xfd"))
+	f.Add([]byte("!<arch>\ndata.tar.gz     0           0     0     100644  -1        `\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, closeData, err := debData(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			return
+		}
+		defer closeData()
+		io.Copy(io.Discard, io.LimitReader(r, 1<<20))
+	})
+}

@@ -43,6 +43,7 @@ const (
 	KindArchive  = "docker-archive" // a docker save tarball
 	KindRegistry = "registry"       // a registry reference
 	KindSIF      = "sif"            // an Apptainer/Singularity image file
+	KindDeb      = "deb"            // a Debian package: the files it installs
 	// KindFile is what Parse says of an existing file that is no image:
 	// a single program or library, which Open refuses.
 	KindFile = "file"
@@ -120,13 +121,14 @@ func CacheDir() (string, error) {
 }
 
 // Parse splits a reference into its kind and the rest. Explicit prefixes:
-// dir:, oci:, docker-archive:, sif:, docker:// and host. A bare argument
-// is guessed: an existing directory is an OCI layout when it holds
-// oci-layout, a root filesystem otherwise; a file ending in .sif is SIF,
-// one ending in .tar a docker archive; a name that starts with / or . is
+// dir:, oci:, docker-archive:, sif:, deb:, docker:// and host. A bare
+// argument is guessed: an existing directory is an OCI layout when it
+// holds oci-layout, a root filesystem otherwise; a file ending in .sif is
+// SIF, one ending in .tar a docker archive, one ending in .deb a Debian
+// package; a name that starts with / or . is
 // a path (which may not exist); anything else a registry reference.
 func Parse(ref string) (kind, rest string) {
-	for _, k := range []string{KindDir, KindOCI, KindArchive, KindSIF} {
+	for _, k := range []string{KindDir, KindOCI, KindArchive, KindSIF, KindDeb} {
 		if r, ok := strings.CutPrefix(ref, k+":"); ok {
 			return k, r
 		}
@@ -147,6 +149,8 @@ func Parse(ref string) (kind, rest string) {
 		switch {
 		case strings.HasSuffix(ref, ".sif"):
 			return KindSIF, ref
+		case strings.HasSuffix(ref, ".deb"):
+			return KindDeb, ref
 		case strings.HasSuffix(ref, ".tar"):
 			return KindArchive, ref
 		}
@@ -239,6 +243,8 @@ func open(ctx context.Context, kind, rest string, o *options) (*Image, error) {
 		return im, registryError(err)
 	case KindSIF:
 		return openSIF(ctx, rest, o)
+	case KindDeb:
+		return openDeb(ctx, rest, o)
 	case KindFile:
 		return nil, fmt.Errorf("%s is a file, not an image or a directory", rest)
 	}

@@ -67,12 +67,28 @@ func (u *unpacker) layer(l v1.Layer, diffID v1.Hash) error {
 	}
 	defer rc.Close()
 	h := sha256.New()
-	tr := tar.NewReader(io.TeeReader(rc, h))
+	if err := u.tar(io.TeeReader(rc, h)); err != nil {
+		return err
+	}
+	// The tar end marker may be followed by padding, which the diff ID
+	// covers too.
+	if _, err := io.Copy(io.Discard, io.TeeReader(rc, h)); err != nil {
+		return fmt.Errorf("reading tar: %w", err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); diffID.Algorithm == "sha256" && got != diffID.Hex {
+		return fmt.Errorf("content does not match its diff ID: got sha256:%s, want %s", got, diffID)
+	}
+	return nil
+}
+
+// tar applies the entries of one tar stream.
+func (u *unpacker) tar(r io.Reader) error {
+	tr := tar.NewReader(r)
 	created := map[string]bool{}
 	for {
 		hdr, err := tr.Next()
 		if err == io.EOF {
-			break
+			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("reading tar: %w", err)
@@ -85,15 +101,6 @@ func (u *unpacker) layer(l v1.Layer, diffID v1.Hash) error {
 			return fmt.Errorf("entry %q: %w", hdr.Name, err)
 		}
 	}
-	// The tar end marker may be followed by padding, which the diff ID
-	// covers too.
-	if _, err := io.Copy(io.Discard, io.TeeReader(rc, h)); err != nil {
-		return fmt.Errorf("reading tar: %w", err)
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); diffID.Algorithm == "sha256" && got != diffID.Hex {
-		return fmt.Errorf("content does not match its diff ID: got sha256:%s, want %s", got, diffID)
-	}
-	return nil
 }
 
 // cleanName turns a tar entry name into a path relative to the root.

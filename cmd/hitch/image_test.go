@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -474,6 +475,24 @@ func TestDiff(t *testing.T) {
 	}
 	if code := cli.Main(t.Context(), []string{"diff", pair("same")[0], fixture.Rootfs(t, "bullseye")}, &out, &errOut); code != 2 {
 		t.Errorf("a file and a tree: exit %d", code)
+	}
+	// Two Debian packages: libffi7 against libffi8 is a soname bump,
+	// which abipkgdiff (pairing by file name) passes with exit 0.
+	debs := fixture.Debs(t)
+	old7, new8 := filepath.Join(debs, "bullseye", "libffi7.deb"), filepath.Join(debs, "bookworm", "libffi8.deb")
+	out.Reset()
+	t.Setenv("HITCH_CACHE_DIR", t.TempDir())
+	if code := cli.Main(t.Context(), []string{"diff", old7, new8}, &out, &errOut); code != 12 || !strings.Contains(out.String(), "libffi.so.7 → libffi.so.8") {
+		t.Errorf("libffi7 → libffi8: exit %d\n%s", code, out.String())
+	}
+	if _, err := exec.LookPath("abipkgdiff"); err == nil {
+		cmd := exec.Command("abipkgdiff", old7, new8)
+		cmd.Run()
+		if cmd.ProcessState.ExitCode() != 0 {
+			t.Errorf("abipkgdiff now exits %d on the libffi bump; README and the issue say it passes it", cmd.ProcessState.ExitCode())
+		}
+	} else if os.Getenv("CI") != "" {
+		t.Error("abipkgdiff is not installed (.ci/run installs abigail-tools)")
 	}
 	// hitch compat: only what the program uses.
 	for app, want := range map[string]int{"app-f": 0, "app-g": 12} {
