@@ -66,6 +66,8 @@ type Report struct {
 	Level   string   `json:"level"`
 	Changes []Change `json:"changes"`
 	Summary Summary  `json:"summary"`
+	// Suppressed counts the changes Suppressions left out.
+	Suppressed int `json:"suppressed,omitempty"`
 }
 
 // Summary counts the changes.
@@ -225,9 +227,16 @@ func Diff(oldName string, old *elffacts.Facts, newName string, new *elffacts.Fac
 		}
 		add(Change{Kind: SymbolAdded, Subject: k, Message: fmt.Sprintf("%s %s added", kindWord(n.d.Type), k)})
 	}
+	r.count()
+	return r
+}
+
+// count fills the summary from the changes.
+func (r *Report) count() {
+	r.Summary = Summary{}
 	for _, c := range r.Changes {
 		switch c.Kind {
-		case SymbolRemoved, SymbolMoved, VersionRemoved, NeededRemoved:
+		case SymbolRemoved, SymbolMoved, VersionRemoved, NeededRemoved, UsedSymbolMissing, UsedVersionMissing, NeededSonameGone:
 			r.Summary.Removed++
 		case SymbolAdded, VersionAdded, NeededAdded:
 			r.Summary.Added++
@@ -238,7 +247,6 @@ func Diff(oldName string, old *elffacts.Facts, newName string, new *elffacts.Fac
 			r.Summary.Incompatible++
 		}
 	}
-	return r
 }
 
 // sameCode: functions and IFUNCs are both called; one becoming the other

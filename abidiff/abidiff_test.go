@@ -179,3 +179,47 @@ func describe(r *abidiff.Report) string {
 	}
 	return b.String()
 }
+
+// TestSuppressions: rules leave changes out and the verdict follows;
+// a bad rule is an error naming the file and line.
+func TestSuppressions(t *testing.T) {
+	dir := fixture.ABIPairs(t)
+	diff := func(pair, rules string) *abidiff.Report {
+		t.Helper()
+		var s abidiff.Suppressions
+		if err := s.Parse("rules", strings.NewReader(rules)); err != nil {
+			t.Fatal(err)
+		}
+		o, n := filepath.Join(dir, pair, "old.so"), filepath.Join(dir, pair, "new.so")
+		r := abidiff.Diff(o, read(t, o), n, read(t, n))
+		s.Apply(r)
+		return r
+	}
+	for _, c := range []struct {
+		pair, rules      string
+		exit, suppressed int
+	}{
+		{"version-removed", "", 12, 0},
+		{"version-removed", "version PAIR_2  # not part of the ABI", 0, 2},
+		{"version-removed", "symbol pair_g", 12, 1},
+		{"removed", "symbol pair_?", 0, 1},
+		{"needed-added", "kind needed-*", 0, 1},
+		{"var-resized", "symbol pair_table@*\nsymbol pair_table", 0, 1},
+	} {
+		if r := diff(c.pair, c.rules); r.Exit() != c.exit || r.Suppressed != c.suppressed {
+			t.Errorf("%s with %q: exit %d, %d suppressed; want %d, %d", c.pair, c.rules, r.Exit(), r.Suppressed, c.exit, c.suppressed)
+		}
+	}
+	for rules, want := range map[string]string{
+		"symbol":           "rules:1: want RULE PATTERN",
+		"\n\nfunction foo": `rules:3: unknown rule "function"`,
+		"function foo bar": "rules:1: want RULE PATTERN",
+		"func foo":         `rules:1: unknown rule "func"`,
+		"symbol [":         `rules:1: pattern "["`,
+	} {
+		var s abidiff.Suppressions
+		if err := s.Parse("rules", strings.NewReader(rules)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", rules, err, want)
+		}
+	}
+}

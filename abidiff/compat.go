@@ -26,8 +26,6 @@ func Compat(appName string, app *elffacts.Facts, oldName string, old *elffacts.F
 	add := func(c Change) {
 		c.Incompatible = true
 		r.Changes = append(r.Changes, c)
-		r.Summary.Removed++
-		r.Summary.Incompatible++
 	}
 	needs := false
 	for _, n := range app.Needed {
@@ -91,6 +89,7 @@ func Compat(appName string, app *elffacts.Facts, oldName string, old *elffacts.F
 		}
 	}
 	sort.SliceStable(r.Changes, func(i, j int) bool { return r.Changes[i].Subject < r.Changes[j].Subject })
+	r.count()
 	return r
 }
 

@@ -117,8 +117,9 @@ func base(soname string) string {
 }
 
 // Diff compares the shared libraries of two Views. opts are loader
-// options for both (their environment).
-func Diff(ctx context.Context, old, new *rootfs.View, oldOpts, newOpts []loader.Option) (*Result, error) {
+// options for each (its environment); sup, when set, leaves out the
+// libraries and changes it names.
+func Diff(ctx context.Context, old, new *rootfs.View, oldOpts, newOpts []loader.Option, sup *abidiff.Suppressions) (*Result, error) {
 	ol, err := libraries(ctx, old, oldOpts)
 	if err != nil {
 		return nil, err
@@ -126,6 +127,13 @@ func Diff(ctx context.Context, old, new *rootfs.View, oldOpts, newOpts []loader.
 	nl, err := libraries(ctx, new, newOpts)
 	if err != nil {
 		return nil, err
+	}
+	for _, m := range []map[string]library{ol, nl} {
+		for soname := range m {
+			if sup.Library(soname) {
+				delete(m, soname)
+			}
+		}
 	}
 	r := &Result{Pairs: []Pair{}}
 	removedByBase, addedByBase := map[string][]string{}, map[string][]string{}
@@ -143,6 +151,7 @@ func Diff(ctx context.Context, old, new *rootfs.View, oldOpts, newOpts []loader.
 			continue
 		}
 		rep := abidiff.Diff(o.path, o.facts, n.path, n.facts)
+		sup.Apply(rep)
 		if rep.Exit() == 0 {
 			r.Unchanged++
 			continue
@@ -158,8 +167,9 @@ func Diff(ctx context.Context, old, new *rootfs.View, oldOpts, newOpts []loader.
 		gone, came := removedByBase[b], addedByBase[b]
 		if len(gone) == 1 && len(came) == 1 {
 			o, n := ol[gone[0]], nl[came[0]]
-			r.Pairs = append(r.Pairs, Pair{Soname: gone[0], NewSoname: came[0], Status: Bumped, Old: o.path, New: n.path,
-				Report: abidiff.Diff(o.path, o.facts, n.path, n.facts)})
+			rep := abidiff.Diff(o.path, o.facts, n.path, n.facts)
+			sup.Apply(rep)
+			r.Pairs = append(r.Pairs, Pair{Soname: gone[0], NewSoname: came[0], Status: Bumped, Old: o.path, New: n.path, Report: rep})
 			delete(addedByBase, b)
 			continue
 		}

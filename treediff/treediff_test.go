@@ -27,7 +27,7 @@ func view(t *testing.T, suite string) *rootfs.View {
 // removed; a changed pair's report is the file diff of the two files
 // the loader finds.
 func TestDebian(t *testing.T) {
-	r, err := treediff.Diff(context.Background(), view(t, "bullseye"), view(t, "bookworm"), nil, nil)
+	r, err := treediff.Diff(context.Background(), view(t, "bullseye"), view(t, "bookworm"), nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func TestDebian(t *testing.T) {
 // TestSame: a tree against itself: nothing changed.
 func TestSame(t *testing.T) {
 	v := view(t, "trixie")
-	r, err := treediff.Diff(context.Background(), v, v, nil, nil)
+	r, err := treediff.Diff(context.Background(), v, v, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

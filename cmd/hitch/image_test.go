@@ -452,6 +452,22 @@ func TestDiff(t *testing.T) {
 	if code := cli.Main(t.Context(), []string{"diff", notELF}, &out, &errOut); code != 2 {
 		t.Errorf("one argument: exit %d", code)
 	}
+	// Suppressions.
+	rules := filepath.Join(t.TempDir(), "rules")
+	os.WriteFile(rules, []byte("# PAIR_2 is not ours\nversion PAIR_2\n"), 0o644)
+	out.Reset()
+	if code := cli.Main(t.Context(), append([]string{"diff", "--suppress", rules}, pair("version-removed")...), &out, &errOut); code != 0 || !strings.Contains(out.String(), "2 changes suppressed") {
+		t.Errorf("suppressed: exit %d\n%s", code, out.String())
+	}
+	os.WriteFile(rules, []byte("version PAIR_2\nfunction pair_g\n"), 0o644)
+	errOut.Reset()
+	if code := cli.Main(t.Context(), append([]string{"diff", "--suppress", rules}, pair("version-removed")...), &out, &errOut); code != 2 || !strings.Contains(errOut.String(), rules+":2: unknown rule") {
+		t.Errorf("bad rules: exit %d, %q", code, errOut.String())
+	}
+	out.Reset()
+	if code := cli.Main(t.Context(), []string{"help", "suppressions"}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "version PATTERN") {
+		t.Errorf("help suppressions: exit %d", code)
+	}
 	// Two trees: libraries paired by soname, bumps reported.
 	out.Reset()
 	code = cli.Main(t.Context(), []string{"diff", "--format", "json", fixture.Rootfs(t, "bullseye"), fixture.Rootfs(t, "bookworm")}, &out, &errOut)

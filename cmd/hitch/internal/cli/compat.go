@@ -27,6 +27,8 @@ Examples:
 func runCompat(e *env, args []string) error {
 	fs := newFlags(e, "compat", "[flags] APP OLD NEW", compatHelp)
 	format := formatFlag(fs)
+	var suppress multiFlag
+	fs.Var(&suppress, "suppress", "leave out the changes the rules in `FILE` name (repeatable; see 'hitch help suppressions')")
 	args, err := e.parse(fs, args)
 	if err != nil {
 		return err
@@ -37,6 +39,10 @@ func runCompat(e *env, args []string) error {
 	if len(args) != 3 {
 		return usagef("want APP OLD NEW: a program and two versions of a library it uses")
 	}
+	sup, err := readSuppressions(suppress)
+	if err != nil {
+		return err
+	}
 	var facts [3]*elffacts.Facts
 	for i, p := range args {
 		if facts[i], err = readELF(p); err != nil {
@@ -45,6 +51,7 @@ func runCompat(e *env, args []string) error {
 		}
 	}
 	r := abidiff.Compat(args[0], facts[0], args[1], facts[1], args[2], facts[2])
+	sup.Apply(r)
 	if *format == "json" {
 		if err := writeJSON(e.stdout, struct {
 			Schema int    `json:"schema"`

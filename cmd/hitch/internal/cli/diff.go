@@ -41,6 +41,8 @@ Examples:
 func runDiff(e *env, args []string) error {
 	fs := newFlags(e, "diff", "[flags] OLD NEW", diffHelp)
 	format := formatFlag(fs)
+	var suppress multiFlag
+	fs.Var(&suppress, "suppress", "leave out the changes the rules in `FILE` name (repeatable; see 'hitch help suppressions')")
 	all := fs.Bool("all", false, "list every change (text lists at most 20 of each kind for a file, and only a summary per library for trees)")
 	args, err := e.parse(fs, args)
 	if err != nil {
@@ -51,6 +53,10 @@ func runDiff(e *env, args []string) error {
 	}
 	if len(args) != 2 {
 		return usagef("want two ELF files or two trees: OLD NEW")
+	}
+	sup, err := readSuppressions(suppress)
+	if err != nil {
+		return err
 	}
 	// Two files, one of them ELF, are compared as libraries (the other
 	// then fails to read, by name); no ELF file: two trees.
@@ -65,7 +71,7 @@ func runDiff(e *env, args []string) error {
 	}
 	switch {
 	case elf == 0:
-		return diffTrees(e, args, *format, *all)
+		return diffTrees(e, args, *format, *all, sup)
 	case regular < 2:
 		return usagef("compare a library with a library, or a tree with a tree")
 	}
@@ -77,6 +83,7 @@ func runDiff(e *env, args []string) error {
 		}
 	}
 	r := abidiff.Diff(args[0], facts[0], args[1], facts[1])
+	sup.Apply(r)
 	if *format == "json" {
 		if err := writeJSON(e.stdout, struct {
 			Schema int `json:"schema"`
@@ -117,6 +124,9 @@ func readELF(path string) (*elffacts.Facts, error) {
 
 func writeDiff(w io.Writer, r *abidiff.Report, all bool) {
 	fmt.Fprintf(w, "%s → %s (symbol level: no debug info read)\n", r.Old, r.New)
+	if r.Suppressed > 0 {
+		fmt.Fprintf(w, "%d changes suppressed\n", r.Suppressed)
+	}
 	if len(r.Changes) == 0 {
 		fmt.Fprintln(w, "no ABI change")
 		return
@@ -172,7 +182,7 @@ func isELFFile(path string) bool {
 }
 
 // diffTrees pairs the libraries of two trees by soname and diffs them.
-func diffTrees(e *env, args []string, format string, all bool) error {
+func diffTrees(e *env, args []string, format string, all bool, sup *abidiff.Suppressions) error {
 	var ims [2]*image.Image
 	for i, ref := range args {
 		im, err := image.Open(e.ctx, ref)
@@ -186,7 +196,7 @@ func diffTrees(e *env, args []string, format string, all bool) error {
 	progress := newProgress(e.stderr)
 	progress.say("reading the libraries of both trees")
 	r, err := treediff.Diff(e.ctx, ims[0].View, ims[1].View,
-		[]loader.Option{loader.WithEnv(ims[0].Config.Env)}, []loader.Option{loader.WithEnv(ims[1].Config.Env)})
+		[]loader.Option{loader.WithEnv(ims[0].Config.Env)}, []loader.Option{loader.WithEnv(ims[1].Config.Env)}, sup)
 	progress.clear()
 	if err != nil {
 		fmt.Fprintf(e.stderr, "hitch diff: %v\n", err)
@@ -253,4 +263,25 @@ func writeTreeDiff(w io.Writer, args []string, r *treediff.Result, all bool) {
 			}
 		}
 	}
+}
+
+// readSuppressions reads the --suppress files; a bad one is a usage
+// error naming its line.
+func readSuppressions(files []string) (*abidiff.Suppressions, error) {
+	if len(files) == 0 {
+		return nil, nil
+	}
+	s := &abidiff.Suppressions{}
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, usagef("--suppress: %v", err)
+		}
+		err = s.Parse(name, f)
+		f.Close()
+		if err != nil {
+			return nil, usagef("--suppress: %v", err)
+		}
+	}
+	return s, nil
 }

@@ -24,10 +24,29 @@ scripts written for abidiff and abicompat keep working:
   4  the ABI changed (bit 4), compatibly unless bit 8 is set too
   12 the ABI changed incompatibly (bits 4 and 8)
 `,
+	"suppressions": `Suppression files (hitch diff and hitch compat --suppress FILE) leave
+changes out of a report, as abidiff's suppression specifications do in
+spirit. One rule a line; # starts a comment:
+
+  symbol PATTERN    a symbol, by name or name@version
+  version PATTERN   a version node, and every symbol at it
+  library PATTERN   a library, by soname (when trees are compared)
+  kind KIND         a kind of change: symbol-removed, symbol-added,
+                    symbol-version-moved, default-version-changed,
+                    size-changed, kind-changed, binding-changed,
+                    version-removed, version-added, soname-changed,
+                    needed-added, needed-removed, isa-level-raised, …
+
+PATTERN is a shell pattern (*, ?, [...]). Example:
+
+  version GLIBC_PRIVATE     # glibc's own pieces bind to these
+  symbol  _ZN7mylib6detail*  # the detail namespace is not API
+  kind    needed-added
+`,
 }
 
 func runHelp(e *env, args []string) error {
-	fs := newFlags(e, "help", "[command | topic]", "Show help for a command, or for a topic: exit-codes.")
+	fs := newFlags(e, "help", "[command | topic]", "Show help for a command, or for a topic: exit-codes, suppressions.")
 	pos, err := e.parse(fs, args)
 	if err != nil {
 		return err
