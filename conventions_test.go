@@ -70,6 +70,7 @@ func TestLayers(t *testing.T) {
 		"./matrix":    {"/cmd/", "/internal/", "/scan", "chromedp"},
 		"./abidiff":   {"/cmd/", "/internal/", "/loader", "/rootfs", "/image", "/store"},
 		"./treediff":  {"/cmd/", "/internal/", "/image", "/store"},
+		"./dwarfabi":  {"/cmd/", "/internal/", "/loader", "/rootfs", "/image", "/store", "/abidiff"},
 	}
 	for pkg, bad := range forbidden {
 		out, err := exec.Command("go", "list", "-deps", pkg).Output()

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/hitch-hpc/hitch/dwarfabi"
 	"github.com/hitch-hpc/hitch/elffacts"
 )
 
@@ -40,6 +41,7 @@ const (
 	ISARaised       = "isa-level-raised"
 	ISALowered      = "isa-level-lowered"
 	ClassChanged    = "class-changed"
+	TypeChanged     = "type-changed" // from the debug info (dwarfabi)
 	MachineChanged  = "machine-changed"
 	noSymbolVersion = ""
 )
@@ -53,7 +55,10 @@ type Change struct {
 	Old          string `json:"old,omitempty"`
 	New          string `json:"new,omitempty"`
 	Incompatible bool   `json:"incompatible"`
-	Message      string `json:"message"`
+	// Harmless marks a change that touches no caller (a typedef renamed
+	// for the same type): reported, not counted in the exit code.
+	Harmless bool   `json:"harmless,omitempty"`
+	Message  string `json:"message"`
 }
 
 // Report is the comparison of two libraries.
@@ -61,8 +66,8 @@ type Report struct {
 	Old string `json:"old"`
 	New string `json:"new"`
 	// Level says what was compared: "symbols" (the dynamic symbol
-	// tables and ELF headers; types need DWARF, which this level does
-	// not read).
+	// tables and ELF headers), or "symbols and types" when both had
+	// debug info (AddTypes).
 	Level   string   `json:"level"`
 	Changes []Change `json:"changes"`
 	Summary Summary  `json:"summary"`
@@ -76,6 +81,7 @@ type Summary struct {
 	Added        int `json:"added"`
 	Changed      int `json:"changed"`
 	Incompatible int `json:"incompatible"`
+	Harmless     int `json:"harmless,omitempty"`
 }
 
 // Exit is the report's abidiff-style exit code: 0 when nothing changed,
@@ -84,7 +90,7 @@ func (r *Report) Exit() int {
 	switch {
 	case r.Summary.Incompatible > 0:
 		return ExitChange | ExitIncompatible
-	case len(r.Changes) > 0:
+	case len(r.Changes) > r.Summary.Harmless:
 		return ExitChange
 	}
 	return 0
@@ -235,6 +241,10 @@ func Diff(oldName string, old *elffacts.Facts, newName string, new *elffacts.Fac
 func (r *Report) count() {
 	r.Summary = Summary{}
 	for _, c := range r.Changes {
+		if c.Harmless {
+			r.Summary.Harmless++
+			continue
+		}
 		switch c.Kind {
 		case SymbolRemoved, SymbolMoved, VersionRemoved, NeededRemoved, UsedSymbolMissing, UsedVersionMissing, NeededSonameGone:
 			r.Summary.Removed++
@@ -247,6 +257,33 @@ func (r *Report) count() {
 			r.Summary.Incompatible++
 		}
 	}
+}
+
+// AddTypes adds what the debug info of both versions (oldTypes of old,
+// newTypes of new) says of the types of the symbols both export, and
+// marks the report as comparing types.
+func (r *Report) AddTypes(old *elffacts.Facts, oldTypes *dwarfabi.Info, new *elffacts.Facts, newTypes *dwarfabi.Info) {
+	exportedNames := func(f *elffacts.Facts) map[string]bool {
+		out := map[string]bool{}
+		for _, s := range exported(f) {
+			out[s.name] = true
+		}
+		return out
+	}
+	on, nn := exportedNames(old), exportedNames(new)
+	var both []string
+	for n := range on {
+		if nn[n] {
+			both = append(both, n)
+		}
+	}
+	sort.Strings(both)
+	for _, c := range dwarfabi.Diff(oldTypes, newTypes, both) {
+		r.Changes = append(r.Changes, Change{Kind: TypeChanged, Subject: c.Symbol, Incompatible: c.Class == dwarfabi.Incompatible,
+			Harmless: c.Class == dwarfabi.Harmless, Message: c.Message})
+	}
+	r.Level = "symbols and types"
+	r.count()
 }
 
 // sameCode: functions and IFUNCs are both called; one becoming the other

@@ -1,6 +1,7 @@
 package abidiff_test
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,17 +12,20 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/hitch-hpc/hitch/abidiff"
+	"github.com/hitch-hpc/hitch/dwarfabi"
 	"github.com/hitch-hpc/hitch/elffacts"
 	"github.com/hitch-hpc/hitch/internal/fixture"
 )
 
 type manifest struct {
 	Pair []struct {
-		Name    string
-		Exit    int
-		Changes []string
-		Abidiff struct{ Stripped, Debug int }
-		Why     string
+		Name         string
+		Exit         int
+		Debug        *int
+		Changes      []string
+		DebugChanges []string `toml:"debug_changes"`
+		Abidiff      struct{ Stripped, Debug int }
+		Why          string
 	}
 	Compat []struct {
 		Pair, App string
@@ -60,8 +64,8 @@ func read(t *testing.T, path string) *elffacts.Facts {
 }
 
 // TestCorpus: every pair of testdata/abi gets the verdict its manifest
-// entry states, with and without debug info (the symbol level reads no
-// DWARF), and exactly the kinds of change it names.
+// entry states — without debug info at the symbol level, with it at the
+// symbol and type levels — and exactly the kinds of change it names.
 func TestCorpus(t *testing.T) {
 	dir := fixture.ABIPairs(t)
 	for _, p := range readManifest(t).Pair {
@@ -69,9 +73,21 @@ func TestCorpus(t *testing.T) {
 			for _, suffix := range []string{".so", ".stripped.so"} {
 				oldPath := filepath.Join(dir, p.Name, "old"+suffix)
 				newPath := filepath.Join(dir, p.Name, "new"+suffix)
-				r := abidiff.Diff(oldPath, read(t, oldPath), newPath, read(t, newPath))
-				if r.Exit() != p.Exit {
-					t.Errorf("%s: exit %d, want %d; changes:\n%s", suffix, r.Exit(), p.Exit, describe(r))
+				of, nf := read(t, oldPath), read(t, newPath)
+				r := abidiff.Diff(oldPath, of, newPath, nf)
+				want, wantKinds := p.Exit, append([]string(nil), p.Changes...)
+				if suffix == ".so" {
+					ot, nt := types(t, oldPath), types(t, newPath)
+					r.AddTypes(of, ot, nf, nt)
+					if p.Debug != nil {
+						want = *p.Debug
+					}
+					wantKinds = append(wantKinds, p.DebugChanges...)
+				} else if _, err := dwarfOf(oldPath); !errors.Is(err, dwarfabi.ErrNoDWARF) {
+					t.Fatalf("%s has debug info: %v", oldPath, err)
+				}
+				if r.Exit() != want {
+					t.Errorf("%s: exit %d, want %d; changes:\n%s", suffix, r.Exit(), want, describe(r))
 				}
 				var kinds []string
 				seen := map[string]bool{}
@@ -81,15 +97,32 @@ func TestCorpus(t *testing.T) {
 						kinds = append(kinds, c.Kind)
 					}
 				}
-				want := append([]string(nil), p.Changes...)
 				sort.Strings(kinds)
-				sort.Strings(want)
-				if strings.Join(kinds, " ") != strings.Join(want, " ") {
-					t.Errorf("%s: kinds %v, want %v; changes:\n%s", suffix, kinds, want, describe(r))
+				sort.Strings(wantKinds)
+				if strings.Join(kinds, " ") != strings.Join(wantKinds, " ") {
+					t.Errorf("%s: kinds %v, want %v; changes:\n%s", suffix, kinds, wantKinds, describe(r))
 				}
 			}
 		})
 	}
+}
+
+func dwarfOf(path string) (*dwarfabi.Info, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return dwarfabi.Read(f)
+}
+
+func types(t *testing.T, path string) *dwarfabi.Info {
+	t.Helper()
+	info, err := dwarfOf(path)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return info
 }
 
 // TestAbidiffOnCorpus runs Debian's abidiff on the same pairs: where the
@@ -115,7 +148,11 @@ func TestAbidiffOnCorpus(t *testing.T) {
 				t.Errorf("%s%s: abidiff exits %d, the manifest says %d:\n%s", p.Name, side.suffix, got, side.want, out)
 			}
 		}
-		if p.Abidiff.Stripped != p.Exit && p.Why == "" {
+		debug := p.Exit
+		if p.Debug != nil {
+			debug = *p.Debug
+		}
+		if (p.Abidiff.Stripped != p.Exit || p.Abidiff.Debug != debug) && p.Why == "" {
 			t.Errorf("%s: abidiff (%d) and hitch (%d) differ without a reason in the manifest", p.Name, p.Abidiff.Stripped, p.Exit)
 		}
 	}

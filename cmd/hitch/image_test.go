@@ -423,7 +423,7 @@ func TestDiff(t *testing.T) {
 	pair := func(name string) []string {
 		return []string{filepath.Join(dir, name, "old.so"), filepath.Join(dir, name, "new.so")}
 	}
-	for name, want := range map[string]int{"same": 0, "added": 4, "removed": 12, "version-moved": 12} {
+	for name, want := range map[string]int{"same": 0, "added": 4, "removed": 12, "version-moved": 12, "param-type": 12, "enum-added": 4, "typedef-renamed": 0} {
 		var out, errOut bytes.Buffer
 		code := cli.Main(t.Context(), append([]string{"diff"}, pair(name)...), &out, &errOut)
 		if code != want {

@@ -48,6 +48,23 @@ both default-changed
 lib needed-added old needed-added-old.c
 lib needed-added new needed-added-new.c -lm
 both cxx-virtual-added
+# Type-level pairs: the symbol tables agree; the debug info does not.
+both param-type
+both return-type
+both struct-grown
+both struct-reordered
+both enum-value
+both enum-added
+both typedef-renamed
+# struct-grown with compressed debug sections: zlib (gcc -gz) and zstd
+# (objcopy; gcc 12 cannot emit it): the same verdict must come out.
+for z in zlib zstd; do
+  mkdir -p "$out/struct-grown-$z"
+  for side in old new; do
+    objcopy --compress-debug-sections=$z "$out/struct-grown/$side.so" "$out/struct-grown-$z/$side.so"
+    cp "$out/struct-grown/$side.stripped.so" "$out/struct-grown-$z/$side.stripped.so"
+  done
+done
 # soname-bump: the same code, libpair.so.1 then libpair.so.2 (the later
 # -soname wins).
 lib soname-bump old soname-bump.c

@@ -1,11 +1,13 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
 
 	"github.com/hitch-hpc/hitch/abidiff"
+	"github.com/hitch-hpc/hitch/dwarfabi"
 	"github.com/hitch-hpc/hitch/elffacts"
 	"github.com/hitch-hpc/hitch/image"
 	"github.com/hitch-hpc/hitch/loader"
@@ -22,10 +24,13 @@ libssl.so.3) paired and reported, and libraries removed or added.
 For each library: exported functions and variables removed or added, symbol
 versions removed, added or moved, default versions changed, variable and
 vtable sizes, functions that became variables, GLOBAL to WEAK, the
-soname, needed libraries, the x86-64 ISA level. Each change is
-incompatible (a program built against OLD may fail with NEW) or
-compatible. This is the symbol level: types (parameters, struct layouts,
-enums) need debug info and are not compared yet.
+soname, needed libraries, the x86-64 ISA level. When both files carry
+debug info (DWARF), the types of the functions and variables both export
+too: parameter and return types, struct and union layouts, enum values,
+arrays, typedefs — each with the path from the symbol to the change. Each
+change is incompatible (a program built against OLD may fail with NEW),
+compatible, or harmless (reported, not counted). Trees are compared at
+the symbol level; C++ classes only through their symbols (vtable sizes).
 
 Exit status is abidiff's bitmask, so scripts written for abidiff keep
 working: 0 no change, 4 compatible changes, 12 an incompatible one
@@ -83,6 +88,20 @@ func runDiff(e *env, args []string) error {
 		}
 	}
 	r := abidiff.Diff(args[0], facts[0], args[1], facts[1])
+	// With debug info on both sides, the types too.
+	var infos [2]*dwarfabi.Info
+	var noDebug []string
+	for i, p := range args {
+		if infos[i], err = readTypes(p); err != nil {
+			if !errors.Is(err, dwarfabi.ErrNoDWARF) {
+				fmt.Fprintf(e.stderr, "hitch diff: %s: %v; comparing symbols only\n", p, err)
+			}
+			noDebug = append(noDebug, p)
+		}
+	}
+	if len(noDebug) == 0 {
+		r.AddTypes(facts[0], infos[0], facts[1], infos[1])
+	}
 	sup.Apply(r)
 	if *format == "json" {
 		if err := writeJSON(e.stdout, struct {
@@ -99,6 +118,16 @@ func runDiff(e *env, args []string) error {
 		return exitWith(code)
 	}
 	return nil
+}
+
+// readTypes reads the debug info of one ELF file.
+func readTypes(path string) (*dwarfabi.Info, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return dwarfabi.Read(f)
 }
 
 // readELF reads the facts of one ELF file, naming it in any error.
@@ -123,7 +152,11 @@ func readELF(path string) (*elffacts.Facts, error) {
 }
 
 func writeDiff(w io.Writer, r *abidiff.Report, all bool) {
-	fmt.Fprintf(w, "%s → %s (symbol level: no debug info read)\n", r.Old, r.New)
+	level := "symbols and types, from both files' debug info"
+	if r.Level == "symbols" {
+		level = "symbol level: types need debug info on both sides"
+	}
+	fmt.Fprintf(w, "%s → %s (%s)\n", r.Old, r.New, level)
 	if r.Suppressed > 0 {
 		fmt.Fprintf(w, "%d changes suppressed\n", r.Suppressed)
 	}
@@ -139,7 +172,7 @@ func writeDiff(w io.Writer, r *abidiff.Report, all bool) {
 		var lines []string
 		count := map[string]int{}
 		for _, c := range r.Changes {
-			if c.Incompatible != incompatible {
+			if c.Incompatible != incompatible || c.Harmless {
 				continue
 			}
 			count[c.Kind]++
@@ -160,6 +193,14 @@ func writeDiff(w io.Writer, r *abidiff.Report, all bool) {
 		}
 		if len(lines) < n {
 			fmt.Fprintf(w, "  … %d more (--all lists them)\n", n-len(lines))
+		}
+	}
+	if r.Summary.Harmless > 0 {
+		fmt.Fprintf(w, "\nharmless changes (%d):\n", r.Summary.Harmless)
+		for _, c := range r.Changes {
+			if c.Harmless {
+				fmt.Fprintf(w, "  %s\n", c.Message)
+			}
 		}
 	}
 	fmt.Fprintf(w, "\n%d removed, %d added, %d changed; %d incompatible\n",

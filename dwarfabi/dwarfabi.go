@@ -1,0 +1,427 @@
+// Package dwarfabi reads the types of a library's exported functions and
+// variables from its DWARF debug info (the standard library's
+// debug/dwarf, DWARF 4 and 5, compressed sections included) and compares
+// two versions: parameter and return types, struct and union layouts
+// (size, member offsets and types), enums (values), arrays, pointers,
+// qualifiers and typedefs, each change with the path from the exported
+// symbol to it ("pair_f() parameter 1 → struct s → member b: offset 4 →
+// 8") and a class: incompatible, compatible or harmless.
+//
+// This is the C level: C++ classes (bases, virtual tables) are compared
+// by the symbol level of package abidiff only.
+package dwarfabi
+
+import (
+	"debug/dwarf"
+	"debug/elf"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// ErrNoDWARF is returned for an object without debug info.
+var ErrNoDWARF = errors.New("no DWARF debug info")
+
+// Info is what the debug info says of an object's exported interface.
+type Info struct {
+	// Funcs are the external functions by name.
+	Funcs map[string]*Func
+	// Vars are the external variables' types by name.
+	Vars map[string]dwarf.Type
+}
+
+// Names lists the functions and variables the info describes.
+func (i *Info) Names() []string {
+	out := make([]string, 0, len(i.Funcs)+len(i.Vars))
+	for n := range i.Funcs {
+		out = append(out, n)
+	}
+	for n := range i.Vars {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Func is a function's signature.
+type Func struct {
+	Return dwarf.Type // nil for void
+	Params []dwarf.Type
+}
+
+// Read reads the debug info of the ELF object in r. It returns
+// ErrNoDWARF when there is none, and an error (never a panic) when it is
+// corrupt.
+func Read(r io.ReaderAt) (info *Info, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			info, err = nil, fmt.Errorf("reading DWARF: %v", p)
+		}
+	}()
+	f, err := elf.NewFile(r)
+	if err != nil {
+		return nil, err
+	}
+	if f.Section(".debug_info") == nil && f.Section(".zdebug_info") == nil {
+		return nil, ErrNoDWARF
+	}
+	d, err := f.DWARF()
+	if err != nil {
+		return nil, fmt.Errorf("reading DWARF: %w", err)
+	}
+	info = &Info{Funcs: map[string]*Func{}, Vars: map[string]dwarf.Type{}}
+	rd := d.Reader()
+	for {
+		e, err := rd.Next()
+		if err != nil {
+			return nil, fmt.Errorf("reading DWARF: %w", err)
+		}
+		if e == nil {
+			break
+		}
+		switch e.Tag {
+		case dwarf.TagSubprogram:
+			name, _ := e.Val(dwarf.AttrName).(string)
+			ext, _ := e.Val(dwarf.AttrExternal).(bool)
+			decl, _ := e.Val(dwarf.AttrDeclaration).(bool)
+			if name == "" || !ext || decl {
+				if e.Children {
+					rd.SkipChildren()
+				}
+				continue
+			}
+			fn := &Func{}
+			if off, ok := e.Val(dwarf.AttrType).(dwarf.Offset); ok {
+				if fn.Return, err = d.Type(off); err != nil {
+					return nil, fmt.Errorf("reading the type of %s: %w", name, err)
+				}
+			}
+			for e.Children {
+				c, err := rd.Next()
+				if err != nil {
+					return nil, fmt.Errorf("reading DWARF: %w", err)
+				}
+				if c == nil || c.Tag == 0 {
+					break
+				}
+				if c.Tag == dwarf.TagFormalParameter {
+					off, _ := c.Val(dwarf.AttrType).(dwarf.Offset)
+					t, err := d.Type(off)
+					if err != nil {
+						return nil, fmt.Errorf("reading a parameter of %s: %w", name, err)
+					}
+					fn.Params = append(fn.Params, t)
+				}
+				if c.Children {
+					rd.SkipChildren()
+				}
+			}
+			info.Funcs[name] = fn
+		case dwarf.TagVariable:
+			name, _ := e.Val(dwarf.AttrName).(string)
+			ext, _ := e.Val(dwarf.AttrExternal).(bool)
+			decl, _ := e.Val(dwarf.AttrDeclaration).(bool)
+			off, ok := e.Val(dwarf.AttrType).(dwarf.Offset)
+			if name != "" && ext && !decl && ok {
+				t, err := d.Type(off)
+				if err != nil {
+					return nil, fmt.Errorf("reading the type of %s: %w", name, err)
+				}
+				info.Vars[name] = t
+			}
+			if e.Children {
+				rd.SkipChildren()
+			}
+		case dwarf.TagCompileUnit, dwarf.TagPartialUnit:
+			// descend
+		default:
+			if e.Children {
+				rd.SkipChildren()
+			}
+		}
+	}
+	return info, nil
+}
+
+// Classes of a change.
+const (
+	Incompatible = "incompatible"
+	Compatible   = "compatible"
+	Harmless     = "harmless"
+)
+
+// Change is one difference in the types of an exported symbol.
+type Change struct {
+	Symbol string `json:"symbol"`
+	// Path leads from the symbol to what changed.
+	Path    string `json:"path"`
+	Class   string `json:"class"`
+	Message string `json:"message"`
+}
+
+// Diff compares the types of the symbols both versions export (names
+// lists them), function by function and variable by variable.
+func Diff(old, new *Info, names []string) []Change {
+	var out []Change
+	for _, name := range names {
+		if of, ok := old.Funcs[name]; ok {
+			nf, ok := new.Funcs[name]
+			if !ok {
+				continue
+			}
+			c := &cmp{symbol: name, seen: map[[2]dwarf.Type]bool{}}
+			if len(of.Params) != len(nf.Params) {
+				c.add(name+"()", Incompatible, fmt.Sprintf("takes %d parameters, was %d", len(nf.Params), len(of.Params)))
+			} else {
+				for i := range of.Params {
+					c.types(fmt.Sprintf("%s() parameter %d", name, i+1), of.Params[i], nf.Params[i])
+				}
+			}
+			switch {
+			case of.Return == nil && nf.Return != nil, of.Return != nil && nf.Return == nil:
+				c.add(name+"() return", Incompatible, fmt.Sprintf("returns %s, was %s", typeName(nf.Return), typeName(of.Return)))
+			case of.Return != nil:
+				c.types(name+"() return", of.Return, nf.Return)
+			}
+			out = append(out, c.out...)
+			continue
+		}
+		if ov, ok := old.Vars[name]; ok {
+			if nv, ok := new.Vars[name]; ok {
+				c := &cmp{symbol: name, seen: map[[2]dwarf.Type]bool{}}
+				c.types(name, ov, nv)
+				out = append(out, c.out...)
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Symbol < out[j].Symbol })
+	return out
+}
+
+type cmp struct {
+	symbol string
+	seen   map[[2]dwarf.Type]bool
+	out    []Change
+	depth  int
+}
+
+func (c *cmp) add(path, class, msg string) {
+	c.out = append(c.out, Change{Symbol: c.symbol, Path: path, Class: class, Message: path + ": " + msg})
+}
+
+// typeName names a type as C writes it, to a bounded depth: debug/dwarf's
+// String recurses without end on the cycles corrupt debug info can hold.
+func typeName(t dwarf.Type) string { return name(t, 8) }
+
+func name(t dwarf.Type, depth int) string {
+	if t == nil {
+		return "void"
+	}
+	if depth == 0 {
+		return "…"
+	}
+	switch u := t.(type) {
+	case *dwarf.PtrType:
+		return name(u.Type, depth-1) + " *"
+	case *dwarf.QualType:
+		return u.Qual + " " + name(u.Type, depth-1)
+	case *dwarf.TypedefType:
+		return u.Name
+	case *dwarf.StructType:
+		return u.Kind + " " + or(u.StructName, "(anonymous)")
+	case *dwarf.EnumType:
+		return "enum " + or(u.EnumName, "(anonymous)")
+	case *dwarf.ArrayType:
+		return fmt.Sprintf("%s[%d]", name(u.Type, depth-1), u.Count)
+	case *dwarf.FuncType:
+		return "function"
+	}
+	return t.Common().Name
+}
+
+// maxDepth bounds how deep a comparison follows types: real interfaces
+// are far shallower; corrupt debug info can loop.
+const maxDepth = 64
+
+// strip removes typedefs and qualifiers, a bounded number of them.
+func strip(t dwarf.Type) dwarf.Type {
+	for i := 0; i < maxDepth; i++ {
+		switch u := t.(type) {
+		case *dwarf.TypedefType:
+			t = u.Type
+		case *dwarf.QualType:
+			t = u.Type
+		default:
+			return t
+		}
+	}
+	return t
+}
+
+// types compares two types met at path.
+func (c *cmp) types(path string, a, b dwarf.Type) {
+	if c.depth >= maxDepth {
+		return
+	}
+	c.depth++
+	defer func() { c.depth-- }()
+	if a == nil || b == nil {
+		if (a == nil) != (b == nil) {
+			c.add(path, Incompatible, fmt.Sprintf("type changed from %s to %s", typeName(a), typeName(b)))
+		}
+		return
+	}
+	key := [2]dwarf.Type{a, b}
+	if c.seen[key] {
+		return
+	}
+	c.seen[key] = true
+	if ta, ok := a.(*dwarf.TypedefType); ok {
+		if tb, ok := b.(*dwarf.TypedefType); ok && ta.Name != tb.Name {
+			c.add(path, Harmless, fmt.Sprintf("typedef %s renamed %s", ta.Name, tb.Name))
+		}
+	}
+	sa, sb := strip(a), strip(b)
+	switch x := sa.(type) {
+	case *dwarf.PtrType:
+		y, ok := sb.(*dwarf.PtrType)
+		if !ok {
+			c.add(path, Incompatible, fmt.Sprintf("type changed from %s to %s", typeName(a), typeName(b)))
+			return
+		}
+		c.types(path+" → *", x.Type, y.Type)
+	case *dwarf.StructType:
+		y, ok := sb.(*dwarf.StructType)
+		if !ok || x.Kind != y.Kind {
+			c.add(path, Incompatible, fmt.Sprintf("type changed from %s to %s", typeName(a), typeName(b)))
+			return
+		}
+		c.record(path+" → "+x.Kind+" "+or(x.StructName, "(anonymous)"), x, y)
+	case *dwarf.EnumType:
+		y, ok := sb.(*dwarf.EnumType)
+		if !ok {
+			c.add(path, Incompatible, fmt.Sprintf("type changed from %s to %s", typeName(a), typeName(b)))
+			return
+		}
+		c.enum(path+" → enum "+or(x.EnumName, "(anonymous)"), x, y)
+	case *dwarf.ArrayType:
+		y, ok := sb.(*dwarf.ArrayType)
+		if !ok {
+			c.add(path, Incompatible, fmt.Sprintf("type changed from %s to %s", typeName(a), typeName(b)))
+			return
+		}
+		if x.Count != y.Count {
+			c.add(path, Incompatible, fmt.Sprintf("array of %d elements now has %d", x.Count, y.Count))
+		}
+		c.types(path+" → element", x.Type, y.Type)
+	case *dwarf.FuncType:
+		y, ok := sb.(*dwarf.FuncType)
+		if !ok || len(x.ParamType) != len(y.ParamType) {
+			c.add(path, Incompatible, fmt.Sprintf("type changed from %s to %s", typeName(a), typeName(b)))
+			return
+		}
+		for i := range x.ParamType {
+			c.types(fmt.Sprintf("%s → parameter %d", path, i+1), x.ParamType[i], y.ParamType[i])
+		}
+		c.types(path+" → return", x.ReturnType, y.ReturnType)
+	default:
+		// Base types (int, double, char, bool …) and what debug/dwarf
+		// does not take apart: by name and size.
+		if sa.Size() != sb.Size() || typeName(sa) != typeName(sb) {
+			class := Incompatible
+			if sa.Size() == sb.Size() && sameFamily(sa, sb) {
+				class = Compatible
+			}
+			c.add(path, class, fmt.Sprintf("type changed from %s to %s", typeName(a), typeName(b)))
+		}
+	}
+}
+
+// sameFamily: two base types a caller passes the same way (both
+// integers, say int and unsigned int).
+func sameFamily(a, b dwarf.Type) bool {
+	kind := func(t dwarf.Type) string {
+		switch t.(type) {
+		case *dwarf.IntType, *dwarf.UintType, *dwarf.CharType, *dwarf.UcharType, *dwarf.BoolType:
+			return "int"
+		case *dwarf.FloatType:
+			return "float"
+		}
+		return fmt.Sprintf("%T", t)
+	}
+	return kind(a) == kind(b)
+}
+
+// record compares two structs or unions: size, then members by name.
+func (c *cmp) record(path string, x, y *dwarf.StructType) {
+	if x.Incomplete || y.Incomplete {
+		return // declared only: its layout is not part of the interface
+	}
+	if x.ByteSize != y.ByteSize {
+		c.add(path, Incompatible, fmt.Sprintf("size changed from %d to %d bytes", x.ByteSize, y.ByteSize))
+	}
+	fields := map[string]*dwarf.StructField{}
+	for _, f := range y.Field {
+		fields[f.Name] = f
+	}
+	seen := map[string]bool{}
+	for _, f := range x.Field {
+		seen[f.Name] = true
+		g, ok := fields[f.Name]
+		mp := path + " → member " + or(f.Name, "(anonymous)")
+		if !ok {
+			c.add(mp, Incompatible, "removed")
+			continue
+		}
+		if f.ByteOffset != g.ByteOffset || f.BitOffset != g.BitOffset || f.BitSize != g.BitSize {
+			c.add(mp, Incompatible, fmt.Sprintf("offset changed from %d to %d", f.ByteOffset, g.ByteOffset))
+		}
+		c.types(mp, f.Type, g.Type)
+	}
+	for _, g := range y.Field {
+		if !seen[g.Name] {
+			class := Incompatible
+			if x.ByteSize == y.ByteSize {
+				class = Compatible // in what was padding
+			}
+			c.add(path+" → member "+or(g.Name, "(anonymous)"), class, fmt.Sprintf("added at offset %d", g.ByteOffset))
+		}
+	}
+}
+
+// enum compares enumerators: a value changed or removed breaks callers;
+// one added does not.
+func (c *cmp) enum(path string, x, y *dwarf.EnumType) {
+	if x.ByteSize != y.ByteSize {
+		c.add(path, Incompatible, fmt.Sprintf("size changed from %d to %d bytes", x.ByteSize, y.ByteSize))
+	}
+	vals := map[string]int64{}
+	for _, v := range y.Val {
+		vals[v.Name] = v.Val
+	}
+	seen := map[string]bool{}
+	for _, v := range x.Val {
+		seen[v.Name] = true
+		w, ok := vals[v.Name]
+		switch {
+		case !ok:
+			c.add(path+" → "+v.Name, Incompatible, "removed")
+		case w != v.Val:
+			c.add(path+" → "+v.Name, Incompatible, fmt.Sprintf("value changed from %d to %d", v.Val, w))
+		}
+	}
+	for _, v := range y.Val {
+		if !seen[v.Name] {
+			c.add(path+" → "+v.Name, Compatible, fmt.Sprintf("added with value %d", v.Val))
+		}
+	}
+}
+
+func or(s, alt string) string {
+	if strings.TrimSpace(s) == "" {
+		return alt
+	}
+	return s
+}

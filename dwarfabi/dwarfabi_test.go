@@ -1,0 +1,87 @@
+package dwarfabi_test
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hitch-hpc/hitch/dwarfabi"
+	"github.com/hitch-hpc/hitch/internal/fixture"
+)
+
+func read(t testing.TB, path string) *dwarfabi.Info {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := dwarfabi.Read(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return info
+}
+
+// TestPaths: each change names the way from the exported symbol to what
+// changed, in the words the issue asks for.
+func TestPaths(t *testing.T) {
+	dir := fixture.ABIPairs(t)
+	for pair, want := range map[string]string{
+		"param-type":       "pair_f() parameter 1: type changed from int to long int",
+		"return-type":      "pair_f() return: type changed from int to double",
+		"struct-grown":     "pair_f() parameter 1 → * → struct pair_point: size changed from 8 to 12 bytes",
+		"struct-reordered": "pair_f() parameter 1 → * → struct pair_point → member x: offset changed from 0 to 8",
+		"enum-value":       "pair_f() parameter 1 → enum pair_mode → PAIR_WRITE: value changed from 2 to 4",
+		"enum-added":       "pair_f() parameter 1 → enum pair_mode → PAIR_APPEND: added with value 3",
+		"typedef-renamed":  "pair_f() parameter 1: typedef pair_count renamed pair_size",
+		"var-resized":      "pair_table: array of 4 elements now has 8",
+	} {
+		old, new := read(t, filepath.Join(dir, pair, "old.so")), read(t, filepath.Join(dir, pair, "new.so"))
+		var msgs []string
+		for _, c := range dwarfabi.Diff(old, new, []string{"pair_f", "pair_table"}) {
+			msgs = append(msgs, c.Message)
+		}
+		found := false
+		for _, m := range msgs {
+			found = found || m == want
+		}
+		if !found {
+			t.Errorf("%s: %q not among\n  %s", pair, want, strings.Join(msgs, "\n  "))
+		}
+	}
+}
+
+// TestNoDWARF: a stripped object says so; a file that is not ELF is an
+// error.
+func TestNoDWARF(t *testing.T) {
+	dir := fixture.ABIPairs(t)
+	b, _ := os.ReadFile(filepath.Join(dir, "same", "old.stripped.so"))
+	if _, err := dwarfabi.Read(bytes.NewReader(b)); !errors.Is(err, dwarfabi.ErrNoDWARF) {
+		t.Errorf("stripped: %v", err)
+	}
+	if _, err := dwarfabi.Read(bytes.NewReader([]byte("not ELF"))); err == nil {
+		t.Error("not ELF: no error")
+	}
+}
+
+// FuzzRead: whatever the bytes (seeded with the corpus's objects, debug
+// info included), Read returns; it never panics or hangs.
+func FuzzRead(f *testing.F) {
+	dir := fixture.ABIPairs(f)
+	for _, p := range []string{"struct-grown/old.so", "enum-value/new.so", "cxx-virtual-added/new.so"} {
+		b, err := os.ReadFile(filepath.Join(dir, p))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		info, err := dwarfabi.Read(bytes.NewReader(data))
+		if err == nil {
+			dwarfabi.Diff(info, info, info.Names())
+		}
+	})
+}

@@ -1,0 +1,1 @@
+int pair_f(int x) { return x + 1; }

@@ -1,0 +1,1 @@
+int pair_f(void) { return 1; }

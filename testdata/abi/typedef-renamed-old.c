@@ -1,0 +1,2 @@
+typedef int pair_count;
+int pair_f(pair_count n) { return n + 1; }
