@@ -56,6 +56,9 @@ both struct-reordered
 both enum-value
 both enum-added
 both typedef-renamed
+# struct-grown in DWARF 4 (gcc 12 writes DWARF 5 by default).
+lib struct-grown-dwarf4 old struct-grown-old.c -gdwarf-4
+lib struct-grown-dwarf4 new struct-grown-new.c -gdwarf-4
 # struct-grown with compressed debug sections: zlib (gcc -gz) and zstd
 # (objcopy; gcc 12 cannot emit it): the same verdict must come out.
 for z in zlib zstd; do
