@@ -10,6 +10,7 @@ import (
 
 	"github.com/hitch-hpc/hitch/abidiff"
 	"github.com/hitch-hpc/hitch/internal/fixture"
+	"github.com/hitch-hpc/hitch/internal/oracle"
 )
 
 // debianLibs are libraries present in all three Debian test roots.
@@ -31,21 +32,11 @@ func abidiffExit(t *testing.T, old, new string) int {
 	return code
 }
 
-// nmSymbols is nm's list of a library's exported definitions, as
-// name@version (name when unversioned), version-node markers left out.
 func nmSymbols(t *testing.T, file string) map[string]bool {
 	t.Helper()
-	out, err := exec.Command("nm", "-D", "--defined-only", file).Output()
+	set, err := oracle.DefinedSymbols(file)
 	if err != nil {
-		t.Fatalf("nm %s: %v", file, err)
-	}
-	set := map[string]bool{}
-	for _, line := range strings.Split(string(out), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 3 || f[1] == "A" {
-			continue
-		}
-		set[strings.Replace(f[2], "@@", "@", 1)] = true
+		t.Fatal(err)
 	}
 	return set
 }

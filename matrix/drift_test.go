@@ -3,13 +3,13 @@ package matrix_test
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/hitch-hpc/hitch/iface"
+	"github.com/hitch-hpc/hitch/internal/oracle"
 	"github.com/hitch-hpc/hitch/matrix"
 )
 
@@ -103,21 +103,11 @@ func TestDrift(t *testing.T) {
 	}
 }
 
-// nmDefined is nm's list of a library's defined dynamic symbols, as
-// name@version (name when unversioned).
 func nmDefined(t *testing.T, file string) map[string]bool {
 	t.Helper()
-	out, err := exec.Command("nm", "-D", "--defined-only", file).Output()
+	set, err := oracle.DefinedSymbols(file)
 	if err != nil {
-		t.Fatalf("nm %s: %v", file, err)
-	}
-	set := map[string]bool{}
-	for _, line := range strings.Split(string(out), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 3 || f[1] == "A" {
-			continue
-		}
-		set[strings.Replace(f[2], "@@", "@", 1)] = true
+		t.Fatal(err)
 	}
 	return set
 }

@@ -196,3 +196,23 @@ func HostHWCaps() ([]string, error) {
 	}
 	return levels, nil
 }
+
+// DefinedSymbols is binutils' nm list of a shared library's defined
+// dynamic symbols, as name@version (name when unversioned; nm's "@@" of
+// a default version written "@"), the absolute symbols naming version
+// nodes left out.
+func DefinedSymbols(file string) (map[string]bool, error) {
+	out, err := exec.Command("nm", "-D", "--defined-only", file).Output()
+	if err != nil {
+		return nil, fmt.Errorf("nm %s: %w", file, err)
+	}
+	set := map[string]bool{}
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 3 || f[1] == "A" {
+			continue
+		}
+		set[strings.Replace(f[2], "@@", "@", 1)] = true
+	}
+	return set, nil
+}
