@@ -14,9 +14,12 @@ package dwarfabi
 import (
 	"debug/dwarf"
 	"debug/elf"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 )
@@ -49,6 +52,64 @@ func (i *Info) Names() []string {
 type Func struct {
 	Return dwarf.Type // nil for void
 	Params []dwarf.Type
+}
+
+// ReadFile reads the debug info of the ELF file at path, or, when it has
+// none, of its separate debug file: DIR/.build-id/xx/yyyy.debug under
+// each of debugDirs (where Debian's -dbg packages put them, under
+// /usr/lib/debug), found by the file's build ID.
+func ReadFile(path string, debugDirs ...string) (*Info, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := Read(f)
+	if !errors.Is(err, ErrNoDWARF) {
+		return info, err
+	}
+	id := buildID(f)
+	if len(id) < 3 {
+		return nil, err
+	}
+	for _, dir := range debugDirs {
+		dbg := filepath.Join(dir, ".build-id", id[:2], id[2:]+".debug")
+		g, oerr := os.Open(dbg)
+		if oerr != nil {
+			continue
+		}
+		info, err := Read(g)
+		g.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s (debug info of %s): %w", dbg, path, err)
+		}
+		return info, nil
+	}
+	return nil, err
+}
+
+// buildID is the hex GNU build ID of an ELF file, "" when it has none.
+func buildID(r io.ReaderAt) string {
+	f, err := elf.NewFile(r)
+	if err != nil {
+		return ""
+	}
+	s := f.Section(".note.gnu.build-id")
+	if s == nil {
+		return ""
+	}
+	b, err := s.Data()
+	// namesz, descsz, type, then "GNU\0" and the ID.
+	if err != nil || len(b) < 16 {
+		return ""
+	}
+	namesz := f.ByteOrder.Uint32(b[0:4])
+	descsz := f.ByteOrder.Uint32(b[4:8])
+	off := 12 + (namesz+3)&^3
+	if uint64(off)+uint64(descsz) > uint64(len(b)) || descsz == 0 || descsz > 64 {
+		return ""
+	}
+	return hex.EncodeToString(b[off : off+descsz])
 }
 
 // Read reads the debug info of the ELF object in r. It returns
@@ -162,16 +223,20 @@ type Change struct {
 }
 
 // Diff compares the types of the symbols both versions export (names
-// lists them), function by function and variable by variable.
+// lists them), function by function and variable by variable. A named
+// struct, union or enum that changed is reported once, on the first path
+// that reaches it, however many symbols reach it (as abidiff folds
+// redundant changes).
 func Diff(old, new *Info, names []string) []Change {
 	var out []Change
+	done := map[string]bool{}
 	for _, name := range names {
 		if of, ok := old.Funcs[name]; ok {
 			nf, ok := new.Funcs[name]
 			if !ok {
 				continue
 			}
-			c := &cmp{symbol: name, seen: map[[2]dwarf.Type]bool{}}
+			c := &cmp{symbol: name, seen: map[[2]dwarf.Type]bool{}, done: done}
 			if len(of.Params) != len(nf.Params) {
 				c.add(name+"()", Incompatible, fmt.Sprintf("takes %d parameters, was %d", len(nf.Params), len(of.Params)))
 			} else {
@@ -190,7 +255,7 @@ func Diff(old, new *Info, names []string) []Change {
 		}
 		if ov, ok := old.Vars[name]; ok {
 			if nv, ok := new.Vars[name]; ok {
-				c := &cmp{symbol: name, seen: map[[2]dwarf.Type]bool{}}
+				c := &cmp{symbol: name, seen: map[[2]dwarf.Type]bool{}, done: done}
 				c.types(name, ov, nv)
 				out = append(out, c.out...)
 			}
@@ -203,8 +268,25 @@ func Diff(old, new *Info, names []string) []Change {
 type cmp struct {
 	symbol string
 	seen   map[[2]dwarf.Type]bool
-	out    []Change
-	depth  int
+	// done holds the named types already compared, by both names and
+	// sizes, across the symbols of one Diff.
+	done  map[string]bool
+	out   []Change
+	depth int
+}
+
+// once reports whether the named type pair is compared for the first
+// time in this Diff; anonymous types always are.
+func (c *cmp) once(kind, a, b string, sa, sb int64) bool {
+	if a == "" || b == "" {
+		return true
+	}
+	key := fmt.Sprintf("%s %s %d %s %d", kind, a, sa, b, sb)
+	if c.done[key] {
+		return false
+	}
+	c.done[key] = true
+	return true
 }
 
 func (c *cmp) add(path, class, msg string) {
@@ -237,8 +319,10 @@ func name(t dwarf.Type, depth int) string {
 		return fmt.Sprintf("%s[%d]", name(u.Type, depth-1), u.Count)
 	case *dwarf.FuncType:
 		return "function"
+	case *dwarf.VoidType:
+		return "void"
 	}
-	return t.Common().Name
+	return or(t.Common().Name, "(unnamed)")
 }
 
 // maxDepth bounds how deep a comparison follows types: real interfaces
@@ -359,6 +443,9 @@ func (c *cmp) record(path string, x, y *dwarf.StructType) {
 	if x.Incomplete || y.Incomplete {
 		return // declared only: its layout is not part of the interface
 	}
+	if !c.once(x.Kind, x.StructName, y.StructName, x.ByteSize, y.ByteSize) {
+		return
+	}
 	if x.ByteSize != y.ByteSize {
 		c.add(path, Incompatible, fmt.Sprintf("size changed from %d to %d bytes", x.ByteSize, y.ByteSize))
 	}
@@ -375,8 +462,12 @@ func (c *cmp) record(path string, x, y *dwarf.StructType) {
 			c.add(mp, Incompatible, "removed")
 			continue
 		}
-		if f.ByteOffset != g.ByteOffset || f.BitOffset != g.BitOffset || f.BitSize != g.BitSize {
-			c.add(mp, Incompatible, fmt.Sprintf("offset changed from %d to %d", f.ByteOffset, g.ByteOffset))
+		if fb, gb := bitPos(f), bitPos(g); fb != gb || f.BitSize != g.BitSize {
+			if f.BitSize == 0 && g.BitSize == 0 {
+				c.add(mp, Incompatible, fmt.Sprintf("offset changed from %d to %d", fb/8, gb/8))
+			} else {
+				c.add(mp, Incompatible, fmt.Sprintf("bit-field moved from bit %d (%d bits) to bit %d (%d bits)", fb, f.BitSize, gb, g.BitSize))
+			}
 		}
 		c.types(mp, f.Type, g.Type)
 	}
@@ -391,9 +482,26 @@ func (c *cmp) record(path string, x, y *dwarf.StructType) {
 	}
 }
 
+// bitPos is a member's position in bits from the start of its struct,
+// however the producer wrote it: DWARF 5's DW_AT_data_bit_offset, or
+// DWARF 2-4's byte offset with DW_AT_bit_offset counted from the most
+// significant bit of the storage unit (little-endian layout).
+func bitPos(f *dwarf.StructField) int64 {
+	if f.BitSize == 0 {
+		return f.ByteOffset * 8
+	}
+	if f.DataBitOffset != 0 || f.BitOffset == 0 && f.ByteSize == 0 {
+		return f.DataBitOffset
+	}
+	return f.ByteOffset*8 + f.ByteSize*8 - f.BitOffset - f.BitSize
+}
+
 // enum compares enumerators: a value changed or removed breaks callers;
 // one added does not.
 func (c *cmp) enum(path string, x, y *dwarf.EnumType) {
+	if !c.once("enum", x.EnumName, y.EnumName, x.ByteSize, y.ByteSize) {
+		return
+	}
 	if x.ByteSize != y.ByteSize {
 		c.add(path, Incompatible, fmt.Sprintf("size changed from %d to %d bytes", x.ByteSize, y.ByteSize))
 	}

@@ -59,6 +59,8 @@ both typedef-renamed
 # struct-grown in DWARF 4 (gcc 12 writes DWARF 5 by default).
 lib struct-grown-dwarf4 old struct-grown-old.c -gdwarf-4
 lib struct-grown-dwarf4 new struct-grown-new.c -gdwarf-4
+lib bitfields old bitfields.c -gdwarf-4
+lib bitfields new bitfields.c -gdwarf-5
 # struct-grown with compressed debug sections: zlib (gcc -gz) and zstd
 # (objcopy; gcc 12 cannot emit it): the same verdict must come out.
 for z in zlib zstd; do

@@ -25,7 +25,8 @@ For each library: exported functions and variables removed or added, symbol
 versions removed, added or moved, default versions changed, variable and
 vtable sizes, functions that became variables, GLOBAL to WEAK, the
 soname, needed libraries, the x86-64 ISA level. When both files carry
-debug info (DWARF), the types of the functions and variables both export
+debug info (DWARF) — in the file or, by build ID, in a separate debug
+file under --debug-dir (Debian's -dbg packages) — the types of the functions and variables both export
 too: parameter and return types, struct and union layouts, enum values,
 arrays, typedefs — each with the path from the symbol to the change. Each
 change is incompatible (a program built against OLD may fail with NEW),
@@ -48,6 +49,8 @@ func runDiff(e *env, args []string) error {
 	format := formatFlag(fs)
 	var suppress multiFlag
 	fs.Var(&suppress, "suppress", "leave out the changes the rules in `FILE` name (repeatable; see 'hitch help suppressions')")
+	var debugDirs multiFlag
+	fs.Var(&debugDirs, "debug-dir", "look for separate debug info (DIR/.build-id/xx/yyyy.debug) under `DIR` (repeatable; /usr/lib/debug is searched last)")
 	all := fs.Bool("all", false, "list every change (text lists at most 20 of each kind for a file, and only a summary per library for trees)")
 	args, err := e.parse(fs, args)
 	if err != nil {
@@ -91,8 +94,10 @@ func runDiff(e *env, args []string) error {
 	// With debug info on both sides, the types too.
 	var infos [2]*dwarfabi.Info
 	var noDebug []string
+	// The system's debug directory is always searched, last.
+	debugDirs = append(debugDirs, "/usr/lib/debug")
 	for i, p := range args {
-		if infos[i], err = readTypes(p); err != nil {
+		if infos[i], err = dwarfabi.ReadFile(p, debugDirs...); err != nil {
 			if !errors.Is(err, dwarfabi.ErrNoDWARF) {
 				fmt.Fprintf(e.stderr, "hitch diff: %s: %v; comparing symbols only\n", p, err)
 			}
@@ -118,16 +123,6 @@ func runDiff(e *env, args []string) error {
 		return exitWith(code)
 	}
 	return nil
-}
-
-// readTypes reads the debug info of one ELF file.
-func readTypes(path string) (*dwarfabi.Info, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return dwarfabi.Read(f)
 }
 
 // readELF reads the facts of one ELF file, naming it in any error.
