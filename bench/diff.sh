@@ -30,3 +30,20 @@ for so in libc.so.6 libstdc++.so.6 libmpich.so.12 libucp.so.0 libpmix.so.2 libib
   y=$(best "$out/hitch" diff "$a" "$b")
   printf '%-16s %-32s %s\n' "$so" "$x" "$y"
 done
+
+# With debug info: bullseye's libc (libc6-dbg 2.31-13+deb11u11, fetched
+# and unpacked into bench/out) against this machine's bookworm libc
+# (libc6-dbg installed here: apt-get install libc6-dbg).
+if [ -d /usr/lib/debug/.build-id ] && dpkg-query -W -f='${Status}' libc6-dbg 2>/dev/null | grep -q 'install ok installed'; then
+  dbg=$out/libc6-dbg-bullseye
+  if [ ! -d "$dbg/usr/lib/debug" ]; then
+    curl -fsS -o "$out/libc6-dbg.deb" http://deb.debian.org/debian/pool/main/g/glibc/libc6-dbg_2.31-13+deb11u11_amd64.deb
+    echo "d34d4c479c3f508391edf56adc408626dff8c6d19bbfd7f2e33f5001057288de  $out/libc6-dbg.deb" | sha256sum -c --quiet
+    dpkg-deb -x "$out/libc6-dbg.deb" "$dbg"
+  fi
+  a=$(lib bullseye libc.so.6) b=/lib/x86_64-linux-gnu/libc.so.6
+  printf '%-16s %-32s %s\n' "libc (debug)" "$(best abidiff --d1 "$dbg/usr/lib/debug" --d2 /usr/lib/debug "$a" "$b")" \
+    "$(best "$out/hitch" diff --debug-dir "$dbg/usr/lib/debug" "$a" "$b")"
+else
+  echo "libc with debug info: skipped (apt-get install libc6-dbg)"
+fi

@@ -128,7 +128,7 @@ func Read(r io.ReaderAt) (info *Info, err error) {
 	if f.Section(".debug_info") == nil && f.Section(".zdebug_info") == nil {
 		return nil, ErrNoDWARF
 	}
-	d, err := f.DWARF()
+	d, err := typesDWARF(f)
 	if err != nil {
 		return nil, fmt.Errorf("reading DWARF: %w", err)
 	}
@@ -204,6 +204,64 @@ func Read(r io.ReaderAt) (info *Info, err error) {
 		}
 	}
 	return info, nil
+}
+
+// typesDWARF is f.DWARF() without the sections that describe code rather
+// than types (line tables, location and range lists, frames): they are
+// most of a big library's debug info and are never read here. Relocatable
+// objects (whose debug sections need relocating) take the standard path.
+func typesDWARF(f *elf.File) (*dwarf.Data, error) {
+	if f.Type == elf.ET_REL {
+		return f.DWARF()
+	}
+	want := map[string]bool{"abbrev": true, "info": true, "str": true, "types": true,
+		"str_offsets": true, "line_str": true, "addr": true}
+	dat := map[string][]byte{}
+	for _, s := range f.Sections {
+		name, ok := strings.CutPrefix(s.Name, ".debug_")
+		if !ok {
+			name, ok = strings.CutPrefix(s.Name, ".zdebug_")
+		}
+		if !ok || !want[name] || s.Type == elf.SHT_NOBITS {
+			continue
+		}
+		if _, dup := dat[name]; dup && name != "types" {
+			continue
+		}
+		b, err := s.Data()
+		if err != nil {
+			return nil, fmt.Errorf("section %s: %w", s.Name, err)
+		}
+		if name == "types" {
+			// Added after the units below.
+			continue
+		}
+		dat[name] = b
+	}
+	d, err := dwarf.New(dat["abbrev"], nil, nil, dat["info"], nil, nil, nil, dat["str"])
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range []string{"str_offsets", "line_str", "addr"} {
+		if b, ok := dat[name]; ok {
+			if err := d.AddSection(".debug_"+name, b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for i, s := range f.Sections {
+		if s.Name != ".debug_types" && s.Name != ".zdebug_types" {
+			continue
+		}
+		b, err := s.Data()
+		if err != nil {
+			return nil, fmt.Errorf("section %s: %w", s.Name, err)
+		}
+		if err := d.AddTypes(fmt.Sprintf("types-%d", i), b); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
 }
 
 // Classes of a change.

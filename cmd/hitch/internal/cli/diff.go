@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
+	"sync"
 
 	"github.com/hitch-hpc/hitch/abidiff"
 	"github.com/hitch-hpc/hitch/dwarfabi"
@@ -93,18 +95,36 @@ func runDiff(e *env, args []string) error {
 	r := abidiff.Diff(args[0], facts[0], args[1], facts[1])
 	// With debug info on both sides, the types too.
 	var infos [2]*dwarfabi.Info
-	var noDebug []string
+	both := true
 	// The system's debug directory is always searched, last.
 	debugDirs = append(debugDirs, "/usr/lib/debug")
+	// Reading DWARF makes much short-lived garbage (decompressed
+	// sections, entries): main's GOGC=400 would double the peak for no
+	// gain in time (libc with debug info: 216 → 123 MiB, 0.24 s either way).
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(100))
+	}
+	// Both sides at once: decompressing and walking a big library's
+	// DWARF is most of a diff's time.
+	var errs [2]error
+	var wg sync.WaitGroup
 	for i, p := range args {
-		if infos[i], err = dwarfabi.ReadFile(p, debugDirs...); err != nil {
-			if !errors.Is(err, dwarfabi.ErrNoDWARF) {
-				fmt.Fprintf(e.stderr, "hitch diff: %s: %v; comparing symbols only\n", p, err)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			infos[i], errs[i] = dwarfabi.ReadFile(p, debugDirs...)
+		}()
+	}
+	wg.Wait()
+	for i, p := range args {
+		if errs[i] != nil {
+			if !errors.Is(errs[i], dwarfabi.ErrNoDWARF) {
+				fmt.Fprintf(e.stderr, "hitch diff: %s: %v; comparing symbols only\n", p, errs[i])
 			}
-			noDebug = append(noDebug, p)
+			both = false
 		}
 	}
-	if len(noDebug) == 0 {
+	if both {
 		r.AddTypes(facts[0], infos[0], facts[1], infos[1])
 	}
 	sup.Apply(r)
