@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/interface.sh [IMAGE-ROOT [HOST-ROOT]]: time hitch plan, hitch check
-# --interface mpi (what the host's MPI reaches, and --all) and hitch verify
+# --interface mpi (the default set, and --all) and hitch verify
 # (the real loader in a mount namespace, the run users avoid) on the test
 # root filesystems of scripts/testdata.sh: a trixie image, a bookworm host.
 # Needs root (verify), GNU time. Best of RUNS (default 3), after a warm-up.

@@ -10,8 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 
@@ -68,11 +70,17 @@ type Summary struct {
 	Warnings int `json:"warnings"`
 	Fails    int `json:"fails"`
 	Errors   int `json:"errors"`
+	// Host counts the objects that load a library from the host's binds
+	// or are concerned by an interface rule (Verdict.Affected).
+	Host int `json:"host,omitempty"`
 }
 
 // Add counts a verdict.
 func (s *Summary) Add(v Verdict) {
 	s.Objects++
+	if v.Affected() {
+		s.Host++
+	}
 	switch {
 	case v.Err != nil:
 		s.Errors++
@@ -109,6 +117,10 @@ type Options struct {
 	// soname: an interface rule's verdict ("the image's libcudart 12.4
 	// needs a newer driver").
 	Concerns map[string][]Reason
+	// Scope, when set and no paths are named, limits a tree to these
+	// View paths: files, and the files in directories (one level), each
+	// once however many names reach it; see DefaultScope.
+	Scope []string
 }
 
 // Shadow is a library that resolves to another file once the binds are
@@ -120,8 +132,8 @@ type Shadow struct {
 }
 
 // Run judges the named paths inside view, or, with none, every dynamic
-// ELF object in it (regular files only; symlinks are the files they
-// point to). fn gets the verdicts in the order of paths, or in lexical
+// ELF object in it or in opts.Scope (regular files only; symlinks are the
+// files they point to). fn gets the verdicts in the order of paths, or in lexical
 // order for a whole tree.
 func Run(ctx context.Context, view *rootfs.View, paths []string, opts Options, fn func(Verdict) error) (Summary, error) {
 	// With a View before the binds, both loaders read through one cache.
@@ -186,6 +198,10 @@ func Run(ctx context.Context, view *rootfs.View, paths []string, opts Options, f
 				return ctx.Err()
 			}
 			return nil
+		}
+		if tree && opts.Scope != nil {
+			walkErr = walkScope(ctx, view, opts.Scope, send)
+			return
 		}
 		if tree {
 			walkErr = walkFiles(ctx, view, send)
@@ -277,6 +293,77 @@ func walkFiles(ctx context.Context, view *rootfs.View, send func(string) error) 
 		return nil
 	})
 }
+
+// walkScope sends the regular files the scope names, directly or as the
+// entries of a directory (one level: a library directory's
+// subdirectories are other directories), in lexical order of their
+// resolved paths, each once.
+func walkScope(ctx context.Context, view *rootfs.View, scope []string, send func(string) error) error {
+	files := map[string]bool{}
+	dirs := map[string]bool{}
+	for _, p := range scope {
+		rp, err := view.Resolve(p)
+		if err != nil || dirs[rp] {
+			continue
+		}
+		fi, err := view.Stat(strings.TrimPrefix(rp, "/"))
+		switch {
+		case err != nil:
+		case fi.Mode().IsRegular():
+			files[rp] = true
+		case fi.IsDir():
+			dirs[rp] = true
+			ents, err := view.ReadDir(strings.TrimPrefix(rp, "/"))
+			if err != nil {
+				continue // an unreadable directory holds nothing we can judge
+			}
+			for _, e := range ents {
+				if e.Type().IsRegular() {
+					files[path.Join(rp, e.Name())] = true
+				}
+			}
+		}
+	}
+	for _, f := range slices.Sorted(maps.Keys(files)) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := send(f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DefaultScope is what 'hitch check' judges in an image by default: its
+// entrypoint (when it has one; "" for none), the files in the
+// directories of PATH (from env, else the usual default) and in the
+// directories where its loader finds libraries (loader.SearchDirs).
+func DefaultScope(l *loader.Loader, env []string, entrypoint string) []string {
+	var scope []string
+	if entrypoint != "" {
+		scope = append(scope, entrypoint)
+	}
+	search := DefaultPATH
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			search = v
+		}
+	}
+	for _, d := range strings.Split(search, ":") {
+		if path.IsAbs(d) {
+			scope = append(scope, d)
+		}
+	}
+	class, machine := l.Arch()
+	if class == "" {
+		class, machine = "ELF64", "x86_64"
+	}
+	return append(scope, l.SearchDirs(class, machine)...)
+}
+
+// DefaultPATH is the search path of a container whose image sets none.
+const DefaultPATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 // judge loads and binds one object.
 func judge(ctx context.Context, l *loader.Loader, c *link.Checker, p string) Verdict {

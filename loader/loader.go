@@ -933,3 +933,63 @@ func byteOrderFor(machine string) string {
 	}
 	return "little"
 }
+
+// SearchDirs lists the directories where the loader of a class and
+// machine finds libraries for any program: LD_LIBRARY_PATH's, the
+// directories the ld.so.cache points into, ld.so.conf's and the trusted
+// ones — each once, under the first name it is given (a merged-/usr
+// root's /lib/x86_64-linux-gnu is /usr/lib/x86_64-linux-gnu), and only
+// those that exist in the View. Programs' own DT_RPATH and DT_RUNPATH
+// are not among them.
+func (l *Loader) SearchDirs(class, machine string) []string {
+	sys := l.system(defaultInterp(class, machine), class, machine)
+	var out []string
+	seen := map[string]bool{}
+	add := func(d string) {
+		if d == "" || !path.IsAbs(d) {
+			return
+		}
+		d = path.Clean(d)
+		id, err := l.view.Resolve(d)
+		if err != nil || seen[id] {
+			return
+		}
+		if fi, err := l.view.Stat(strings.TrimPrefix(id, "/")); err != nil || !fi.IsDir() {
+			return
+		}
+		seen[id] = true
+		out = append(out, d)
+	}
+	for _, d := range strings.FieldsFunc(l.env["LD_LIBRARY_PATH"], func(r rune) bool { return r == ':' || r == ';' }) {
+		add(d)
+	}
+	if sys.cache != nil {
+		for _, e := range sys.cache.Entries {
+			add(path.Dir(e.Path))
+		}
+	}
+	conf, _ := l.ldconfigDirs(sys)
+	for _, d := range conf {
+		add(d)
+	}
+	for _, d := range sys.systemDirs {
+		add(d)
+	}
+	return out
+}
+
+// Arch is the ELF class and machine of the View's programs, read from
+// its shell (/bin/sh, else /usr/bin/env or /bin/busybox): "ELF64",
+// "x86_64". Both are "" when none of these is readable.
+func (l *Loader) Arch() (class, machine string) {
+	for _, p := range []string{"/bin/sh", "/usr/bin/env", "/bin/busybox"} {
+		file, err := l.view.Resolve(p)
+		if err != nil {
+			continue
+		}
+		if f, err := l.Facts(file); err == nil {
+			return f.Class, f.Machine
+		}
+	}
+	return "", ""
+}

@@ -143,15 +143,9 @@ type RuleResult struct {
 var ErrArch = errors.New("the image and the host differ in architecture")
 
 // archOf names the architecture of a tree by its shell: "ELF64 x86_64".
-func archOf(l *loader.Loader, v *rootfs.View) string {
-	for _, p := range []string{"/bin/sh", "/usr/bin/env", "/bin/busybox"} {
-		file, err := v.Resolve(p)
-		if err != nil {
-			continue
-		}
-		if f, err := l.Facts(file); err == nil {
-			return f.Class + " " + f.Machine
-		}
+func archOf(l *loader.Loader) string {
+	if c, m := l.Arch(); c != "" {
+		return c + " " + m
 	}
 	return ""
 }
@@ -177,7 +171,7 @@ func Make(ctx context.Context, image, host *rootfs.View, set *iface.Set, name st
 	hl := loader.New(host, opts.loader(loader.WithEnv(opts.HostEnv))...)
 	il := loader.New(image, opts.loader(loader.WithEnv(opts.ImageEnv))...)
 	// Nothing of one architecture can serve another.
-	ia, ha := archOf(il, image), archOf(hl, host)
+	ia, ha := archOf(il), archOf(hl)
 	if ia != "" && ha != "" && ia != ha {
 		return nil, fmt.Errorf("%w: the image is for %s, the host for %s", ErrArch, ia, ha)
 	}

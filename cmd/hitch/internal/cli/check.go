@@ -8,6 +8,7 @@ import (
 
 	"github.com/hitch-hpc/hitch/check"
 	"github.com/hitch-hpc/hitch/link"
+	"github.com/hitch-hpc/hitch/loader"
 	"github.com/hitch-hpc/hitch/plan"
 )
 
@@ -20,23 +21,28 @@ the loader's own messages, such as
 	/lib/x86_64-linux-gnu/libc.so.6: version ` + "`GLIBC_2.34'" + ` not found (required by /opt/app/bin/solver)
 	/usr/lib/libmpi.so.40: undefined symbol: opal_list_t_class
 
-PATHs are files inside the image. With none, every ELF object in it is
-judged; --entrypoint judges the image's entrypoint (or command) only.
+PATHs are files inside the image. With none, hitch judges the image's
+entrypoint (or command) and every ELF object under the directories of its
+PATH and of its loader's library search (LD_LIBRARY_PATH, the ld.so.cache,
+ld.so.conf, the trusted directories); --all judges every ELF object in the
+image, --entrypoint the entrypoint only.
 Host paths are bound in with --bind and the environment is the image's
 with --env on top, so "will this image run on this host with these
 binds" is one command.
 
 With --interface (mpi, libfabric, …), hitch first plans what to take
 from the host (--host, default this machine; see 'hitch plan'), binds it,
-and judges what the host's libraries reach: each verdict says which
+and judges the same objects with it bound: each verdict says which
 libraries now come from the host and, for failures, how to fix them
-("use an image with glibc ≥ 2.38"). --all judges every object.
+("use an image with glibc ≥ 2.38"); the summary counts the objects that
+use the host's libraries.
 
 A verdict is ok, warning (the loader would print something and go on:
 a library without version information, a weak version missing, a symbol
 a library leaves to the program that loads it) or fails (the loader
 would stop). Text output lists what is not ok, with its reasons, then a
-summary; --all lists every object. --format json gives every verdict.
+summary; with --all or PATHs it lists every object. --format json gives
+every verdict.
 
 IMAGE is named as for 'hitch inspect', or catalog:NAME for a system
 scanned into the ABI catalog (--db); --host takes catalog:NAME too. From
@@ -71,7 +77,7 @@ func runCheck(e *env, args []string) error {
 	format := formatFlag(fs)
 	vf := addViewFlags(fs)
 	entrypoint := fs.Bool("entrypoint", false, "judge the image's entrypoint (or command) only")
-	all := fs.Bool("all", false, "list every object in text output, ok ones too; with --interface, judge every object, not only those the host's libraries reach")
+	all := fs.Bool("all", false, "judge every ELF object in the image, and list ok ones too in text output")
 	hf := addHostFlags(fs)
 	jobs := fs.Int("jobs", 0, "judge `N` objects at once (default: the number of CPUs)")
 	args, err := e.parse(fs, args)
@@ -103,9 +109,8 @@ func runCheck(e *env, args []string) error {
 	listAll := *all || len(paths) > 0
 	copts := check.Options{Loader: o.opts, Workers: *jobs}
 	view := o.view
-	// With --interface: plan the host's libraries, judge with them bound,
-	// and by default only what they reach.
-	onlyAffected := false
+	// With --interface: plan the host's libraries and judge with them
+	// bound.
 	var p *plan.Plan
 	if *hf.iface != "" {
 		pl, err := hf.apply(e, o)
@@ -116,7 +121,6 @@ func runCheck(e *env, args []string) error {
 		p, view = pl.plan, pl.view
 		pl.check.Workers = *jobs
 		copts = pl.check
-		onlyAffected = len(paths) == 0 && !*all
 		if *format == "text" {
 			fmt.Fprintf(e.stdout, "with the host's %s (%d binds, %s; 'hitch plan' shows them)\n", p.Family, len(p.Binds), p.Strategy)
 			for _, n := range p.Notes {
@@ -127,19 +131,23 @@ func runCheck(e *env, args []string) error {
 			}
 		}
 	}
+	if len(paths) == 0 && !*all {
+		// The default scope, found by the loader the objects are judged
+		// with (the plan's environment included).
+		ep, _ := entrypointPath(o)
+		copts.Scope = check.DefaultScope(loader.New(view, copts.Loader...), o.env, ep)
+		// And what the plan binds: the host's libraries and plugin
+		// directories.
+		copts.Scope = append(append(copts.Scope, copts.Bound...), copts.BoundDirs...)
+	}
 	var errs []pathError
 	verdicts := []check.Verdict{}
 	progress := newProgress(e.stderr)
 	if len(paths) == 0 {
 		progress.say("reading " + args[0])
 	}
-	var shown check.Summary
 	sum, err := check.Run(e.ctx, view, paths, copts, func(v check.Verdict) error {
 		progress.update(v.Path)
-		if onlyAffected && v.Err == nil && !v.Affected() {
-			return nil
-		}
-		shown.Add(v)
 		if v.Err != nil {
 			progress.clear()
 			fmt.Fprintf(e.stderr, "hitch check: %v\n", v.Err)
@@ -161,9 +169,6 @@ func runCheck(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if onlyAffected {
-		sum = shown
-	}
 	if *format == "json" {
 		doc := checkDoc{Plan: p, Schema: 1, Image: args[0], Binds: vf.binds, Env: vf.env, Verdicts: verdicts, Errors: errs, Summary: sum}
 		if err := writeJSON(e.stdout, doc); err != nil {
@@ -177,6 +182,9 @@ func runCheck(e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "%d %s: %d ok, %d with warnings, %d fail", sum.Objects, noun, sum.OK, sum.Warnings, sum.Fails)
 		if sum.Errors > 0 {
 			fmt.Fprintf(e.stdout, ", %d unreadable", sum.Errors)
+		}
+		if p != nil {
+			fmt.Fprintf(e.stdout, "; %d use the host's %s", sum.Host, p.Family)
 		}
 		fmt.Fprintln(e.stdout)
 	}
