@@ -28,10 +28,12 @@ type manifest struct {
 		Why          string
 	}
 	Compat []struct {
-		Pair, App string
-		Exit      int
-		Changes   []string
-		Abicompat struct{ Stripped, Debug int }
+		Pair, App    string
+		Exit         int
+		Debug        *int
+		Changes      []string
+		DebugChanges []string `toml:"debug_changes"`
+		Abicompat    struct{ Stripped, Debug int }
 		Why       string
 	}
 }
@@ -172,7 +174,28 @@ func TestCompat(t *testing.T) {
 		app := filepath.Join(dir, c.Pair, c.App)
 		for _, suffix := range []string{".so", ".stripped.so"} {
 			oldPath, newPath := filepath.Join(dir, c.Pair, "old"+suffix), filepath.Join(dir, c.Pair, "new"+suffix)
-			r := abidiff.Compat(app, read(t, app), oldPath, read(t, oldPath), newPath, read(t, newPath))
+			appFacts, oldFacts := read(t, app), read(t, oldPath)
+			r := abidiff.Compat(app, appFacts, oldPath, oldFacts, newPath, read(t, newPath))
+			wantExit, want := c.Exit, append([]string(nil), c.Changes...)
+			if suffix == ".so" {
+				// With debug info on both sides, the types of what the
+				// program uses too.
+				oi, err := dwarfOf(oldPath)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ni, err := dwarfOf(newPath)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r.AddUsedTypes(appFacts, oldFacts, oi, ni)
+				if c.Debug != nil {
+					wantExit = *c.Debug
+				}
+				if c.DebugChanges != nil {
+					want = append([]string(nil), c.DebugChanges...)
+				}
+			}
 			var kinds []string
 			seen := map[string]bool{}
 			for _, ch := range r.Changes {
@@ -182,10 +205,9 @@ func TestCompat(t *testing.T) {
 				}
 			}
 			sort.Strings(kinds)
-			want := append([]string(nil), c.Changes...)
 			sort.Strings(want)
-			if r.Exit() != c.Exit || strings.Join(kinds, " ") != strings.Join(want, " ") {
-				t.Errorf("%s %s%s: exit %d kinds %v, want %d %v:\n%s", c.Pair, c.App, suffix, r.Exit(), kinds, c.Exit, want, describe(r))
+			if r.Exit() != wantExit || strings.Join(kinds, " ") != strings.Join(want, " ") {
+				t.Errorf("%s %s%s: exit %d kinds %v, want %d %v:\n%s", c.Pair, c.App, suffix, r.Exit(), kinds, wantExit, want, describe(r))
 			}
 			if haveAbicompat != nil {
 				continue
@@ -200,7 +222,11 @@ func TestCompat(t *testing.T) {
 				t.Errorf("%s %s%s: abicompat exits %d, the manifest says %d", c.Pair, c.App, suffix, got, wantAbi)
 			}
 		}
-		if (c.Abicompat.Stripped != c.Exit || c.Abicompat.Debug != c.Exit) && c.Why == "" {
+		debug := c.Exit
+		if c.Debug != nil {
+			debug = *c.Debug
+		}
+		if (c.Abicompat.Stripped != c.Exit || c.Abicompat.Debug != debug) && c.Why == "" {
 			t.Errorf("%s %s: abicompat and hitch differ without a reason", c.Pair, c.App)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/hitch-hpc/hitch/dwarfabi"
 	"github.com/hitch-hpc/hitch/elffacts"
 )
 
@@ -119,4 +120,47 @@ func (ix index) bind(req elffacts.RequiredSymbol) (symbol, bool) {
 		}
 	}
 	return symbol{}, false
+}
+
+// UsedSymbols lists, sorted, the names of old's symbols that app binds
+// to: its strong references that old's definitions satisfy by the
+// loader's rules (a versioned reference from another library excluded),
+// and the variables it holds copies of.
+func UsedSymbols(app, old *elffacts.Facts) []string {
+	ix := bindIndex(old)
+	seen := map[string]bool{}
+	for _, req := range app.Required {
+		if req.Weak || (req.Version != "" && req.From != old.Soname) {
+			continue
+		}
+		if _, ok := ix.bind(req); ok {
+			seen[req.Name] = true
+		}
+	}
+	for _, d := range app.Defined {
+		if d.Copy && (d.From == "" || d.From == old.Soname) {
+			if _, ok := ix.bind(elffacts.RequiredSymbol{Name: d.Name, Version: d.Version, From: old.Soname}); ok {
+				seen[d.Name] = true
+			}
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for n := range seen {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// AddUsedTypes adds what the debug info of both versions says of the
+// types of the symbols app uses (UsedSymbols), as AddTypes does for every
+// symbol both export: the type level of Compat.
+func (r *Report) AddUsedTypes(app, old *elffacts.Facts, oldTypes, newTypes *dwarfabi.Info) {
+	for _, c := range dwarfabi.Diff(oldTypes, newTypes, UsedSymbols(app, old)) {
+		r.Changes = append(r.Changes, Change{Kind: TypeChanged, Subject: c.Symbol, Incompatible: c.Class == dwarfabi.Incompatible,
+			Harmless: c.Class == dwarfabi.Harmless, Message: c.Message})
+	}
+	r.Level += ", with their types"
+	sort.SliceStable(r.Changes, func(i, j int) bool { return r.Changes[i].Subject < r.Changes[j].Subject })
+	r.count()
 }

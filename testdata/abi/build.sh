@@ -93,3 +93,5 @@ app version-removed app-f
 app version-removed app-g
 app soname-bump app-f
 app default-changed app-f
+app param-type app-f
+app struct-grown app-f

@@ -94,37 +94,7 @@ func runDiff(e *env, args []string) error {
 	}
 	r := abidiff.Diff(args[0], facts[0], args[1], facts[1])
 	// With debug info on both sides, the types too.
-	var infos [2]*dwarfabi.Info
-	both := true
-	// The system's debug directory is always searched, last.
-	debugDirs = append(debugDirs, "/usr/lib/debug")
-	// Reading DWARF makes much short-lived garbage (decompressed
-	// sections, entries): main's GOGC=400 would double the peak for no
-	// gain in time (libc with debug info: 216 → 123 MiB, 0.24 s either way).
-	if os.Getenv("GOGC") == "" {
-		defer debug.SetGCPercent(debug.SetGCPercent(100))
-	}
-	// Both sides at once: decompressing and walking a big library's
-	// DWARF is most of a diff's time.
-	var errs [2]error
-	var wg sync.WaitGroup
-	for i, p := range args {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			infos[i], errs[i] = dwarfabi.ReadFile(p, debugDirs...)
-		}()
-	}
-	wg.Wait()
-	for i, p := range args {
-		if errs[i] != nil {
-			if !errors.Is(errs[i], dwarfabi.ErrNoDWARF) {
-				fmt.Fprintf(e.stderr, "hitch diff: %s: %v; comparing symbols only\n", p, errs[i])
-			}
-			both = false
-		}
-	}
-	if both {
+	if infos, ok := readTypes(e, "diff", args[0], args[1], debugDirs); ok {
 		r.AddTypes(facts[0], infos[0], facts[1], infos[1])
 	}
 	sup.Apply(r)
@@ -340,4 +310,40 @@ func readSuppressions(files []string) (*abidiff.Suppressions, error) {
 		}
 	}
 	return s, nil
+}
+
+// readTypes reads the debug info of two libraries (in the file or, by
+// build ID, under debugDirs and then /usr/lib/debug), both at once:
+// decompressing and walking a big library's DWARF is most of a diff's
+// time. It returns false when either has none, saying on stderr why when
+// it is not simply absent.
+func readTypes(e *env, cmd, old, new string, debugDirs []string) ([2]*dwarfabi.Info, bool) {
+	// Reading DWARF makes much short-lived garbage (decompressed
+	// sections, entries): main's GOGC=400 would double the peak for no
+	// gain in time (libc with debug info: 216 → 123 MiB, 0.24 s either way).
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(100))
+	}
+	dirs := append(append([]string(nil), debugDirs...), "/usr/lib/debug")
+	var infos [2]*dwarfabi.Info
+	var errs [2]error
+	var wg sync.WaitGroup
+	for i, p := range []string{old, new} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			infos[i], errs[i] = dwarfabi.ReadFile(p, dirs...)
+		}()
+	}
+	wg.Wait()
+	ok := true
+	for i, p := range []string{old, new} {
+		if errs[i] != nil {
+			if !errors.Is(errs[i], dwarfabi.ErrNoDWARF) {
+				fmt.Fprintf(e.stderr, "hitch %s: %s: %v; comparing symbols only\n", cmd, p, errs[i])
+			}
+			ok = false
+		}
+	}
+	return infos, ok
 }
