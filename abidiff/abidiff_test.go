@@ -34,7 +34,7 @@ type manifest struct {
 		Changes      []string
 		DebugChanges []string `toml:"debug_changes"`
 		Abicompat    struct{ Stripped, Debug int }
-		Why       string
+		Why          string
 	}
 }
 

@@ -34,7 +34,7 @@ const (
 
 // Reason is one thing the loader would say about an object.
 type Reason struct {
-	Kind    string `json:"kind"` // a link.Kind, "not-found", "loader-error" or "loader-warning"
+	Kind    string `json:"kind"` // a link.Kind, "not-found", "loader-error", "loader-warning", "interface-rule" or "type-changed"
 	Fatal   bool   `json:"fatal"`
 	Message string `json:"message"`
 }
@@ -52,7 +52,8 @@ type Verdict struct {
 	Concerned bool `json:"concerned,omitempty"`
 	// Evidence names what the verdict rests on: "loader emulation"
 	// (what loads), "symbol versions", "symbol binding", "interface
-	// rule".
+	// rule", "DWARF" (the types of what the object uses of a library the
+	// binds replaced, when both files have debug info).
 	Evidence []string `json:"evidence,omitempty"`
 	// Fixes are advice for the failures, when there is any.
 	Fixes []string `json:"fixes,omitempty"`
@@ -163,6 +164,7 @@ func Run(ctx context.Context, view *rootfs.View, paths []string, opts Options, f
 		}
 	}
 	c := link.NewChecker()
+	var infos typeInfos
 	var sum Summary
 	tree := len(paths) == 0
 	workers := opts.Workers
@@ -236,10 +238,13 @@ func Run(ctx context.Context, view *rootfs.View, paths []string, opts Options, f
 				if v.Graph != nil && len(opts.Concerns) > 0 {
 					concern(&v, opts.Concerns)
 				}
+				v.Evidence = evidence(v)
+				if len(v.Shadowed) > 0 {
+					typeChanges(&v, before, opts.Before, view, &infos)
+				}
 				if v.Status == Fails {
 					v.Fixes = fixes(v, opts.Hints)
 				}
-				v.Evidence = evidence(v)
 				j.res <- v
 			}
 		}()
