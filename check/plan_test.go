@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/hitch-hpc/hitch/check"
 	"github.com/hitch-hpc/hitch/iface"
 	"github.com/hitch-hpc/hitch/internal/fixture"
+	"github.com/hitch-hpc/hitch/loader"
 	"github.com/hitch-hpc/hitch/plan"
 	"github.com/hitch-hpc/hitch/rootfs"
 )
@@ -231,4 +234,92 @@ func TestWithHostGlibc(t *testing.T) {
 		t.Errorf("verdict %q: want the libc/ld.so mismatch", verdict)
 	}
 	t.Log(verdict)
+}
+
+// TestCUDAGraphicsFloor is F1/F4 with Debian's packages: a trixie host's
+// NVIDIA EGL Wayland platform library (libnvidia-egl-wayland1, built by
+// Debian against glibc 2.41) and the libwayland it needs, injected into a
+// bullseye image (glibc 2.31) when the image asks for the graphics
+// capability. The plan says the image's glibc is too old, check fails the
+// bound library with the loader's words, and the real loader, with the
+// same binds, says the same. Without graphics (NVIDIA's default
+// utility,compute) the library is left out and every bind loads.
+func TestCUDAGraphicsFloor(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs mount namespaces (root)")
+	}
+	set, err := iface.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const driverDir = "/usr/lib/x86_64-linux-gnu/nvidia/current"
+	imageRoot, imageCUDA := fixture.Rootfs(t, "bullseye"), fixture.CUDA(t, "bullseye")
+	hostCUDA := fixture.CUDA(t, "trixie")
+	runtime := rootfs.Bind{Src: imageCUDA + "/runtime/usr/lib/x86_64-linux-gnu", Dst: "/opt/cuda/lib"}
+	image := withBinds(t, imageRoot, runtime)
+	host := withBinds(t, fixture.Rootfs(t, "trixie"),
+		rootfs.Bind{Src: hostCUDA + "/driver" + driverDir, Dst: driverDir},
+		rootfs.Bind{Src: hostCUDA + "/graphics/usr/lib/x86_64-linux-gnu", Dst: "/opt/graphics/lib"})
+	for _, caps := range []string{"", "compute,utility,graphics"} {
+		t.Run("caps="+caps, func(t *testing.T) {
+			env := []string{"LD_LIBRARY_PATH=/opt/cuda/lib", "NVIDIA_DRIVER_CAPABILITIES=" + caps}
+			p, err := plan.Make(context.Background(), image, host, set, "cuda", plan.Options{
+				Strategy: plan.Prepend, Dir: "/mnt/hitch", ImageEnv: env,
+				HostEnv: []string{"LD_LIBRARY_PATH=" + driverDir + ":/opt/graphics/lib"},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("notes: %q", p.Notes)
+			binds := []rootfs.Bind{runtime}
+			egl := ""
+			for _, b := range p.Binds {
+				binds = append(binds, rootfs.Bind{Src: b.Src, Dst: b.Dst})
+				if path.Base(b.Dst) == "libnvidia-egl-wayland.so.1" {
+					egl = b.Dst
+				}
+			}
+			notes := strings.Join(p.Notes, "\n")
+			if caps == "" {
+				if egl != "" || !strings.Contains(notes, "libnvidia-egl-wayland.so.1 (graphics)") {
+					t.Errorf("default capabilities: egl-wayland bound at %q, notes %q; want it left out, and said so", egl, p.Notes)
+				}
+				for _, b := range p.Binds {
+					if v := compareBound(t, imageRoot, b.Dst, binds, p.Env); v != "loads" {
+						t.Errorf("%s: %s", b.Dst, v)
+					}
+				}
+				return
+			}
+			if egl == "" {
+				t.Fatalf("graphics asked for: no egl-wayland bind in %+v", p.Binds)
+			}
+			if !strings.Contains(notes, "GLIBC_2.38 from libc.so.6") {
+				t.Errorf("notes %q do not name the glibc the host's libraries need", p.Notes)
+			}
+			// The real loader and hitch on the bound library: compareBound
+			// holds hitch's load list and every message to the loader's.
+			if real := compareBound(t, imageRoot, egl, binds, p.Env); !strings.HasPrefix(real, "fails: ") {
+				t.Errorf("real loader: %s; want a failure", real)
+			}
+			want := "version `GLIBC_2.38' not found (required by " + egl + ")"
+			merged, opts, err := check.WithPlan(image, p, check.Options{Loader: []loader.Option{loader.WithEnv(env)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer merged.Close()
+			var v check.Verdict
+			if _, err := check.Run(context.Background(), merged, []string{egl}, opts, func(x check.Verdict) error { v = x; return nil }); err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, r := range v.Reasons {
+				found = found || strings.Contains(r.Message, want)
+			}
+			if v.Status != check.Fails || !found {
+				t.Errorf("check %s: %s %+v; want fails with %q", egl, v.Status, v.Reasons, want)
+			}
+			t.Logf("check: %s: %s; fixes %q", v.Status, v.Reasons[0].Message, v.Fixes)
+		})
+	}
 }

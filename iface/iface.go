@@ -62,6 +62,49 @@ type Library struct {
 	// Dlopened libraries are loaded at run time, not through DT_NEEDED,
 	// so no load graph shows them.
 	Dlopened bool `toml:"dlopened"`
+	// Capability, when set, is the NVIDIA driver capability the library
+	// serves (compute, utility, graphics, video, display, compat32,
+	// ngx): it is taken only when the image asks for that capability in
+	// NVIDIA_DRIVER_CAPABILITIES ("all" asks for every one; unset or
+	// empty means "utility,compute", as in NVIDIA's container toolkit).
+	Capability string `toml:"capability"`
+}
+
+// Capabilities are the NVIDIA driver capabilities a Library may name.
+var Capabilities = []string{"compute", "compat32", "display", "graphics", "ngx", "utility", "video"}
+
+// DefaultCapabilities are what an image gets without
+// NVIDIA_DRIVER_CAPABILITIES.
+var DefaultCapabilities = []string{"utility", "compute"}
+
+// WantedCapabilities reads NVIDIA_DRIVER_CAPABILITIES from a container
+// environment (NAME=VALUE entries; the last one counts): the set of
+// capabilities it asks for.
+func WantedCapabilities(env []string) map[string]bool {
+	val := ""
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "NVIDIA_DRIVER_CAPABILITIES="); ok {
+			val = v
+		}
+	}
+	out := map[string]bool{}
+	if strings.TrimSpace(val) == "" {
+		for _, c := range DefaultCapabilities {
+			out[c] = true
+		}
+		return out
+	}
+	for _, c := range strings.Split(val, ",") {
+		c = strings.TrimSpace(c)
+		if c == "all" {
+			for _, c := range Capabilities {
+				out[c] = true
+			}
+			continue
+		}
+		out[c] = true
+	}
+	return out
 }
 
 // Plugins are files dlopen'ed from a directory that belongs with the
@@ -231,6 +274,9 @@ func Parse(file string, b []byte) (*Family, error) {
 		}
 		if l.Anchor {
 			anchors++
+		}
+		if l.Capability != "" && !slices.Contains(Capabilities, l.Capability) {
+			return nil, bad("family %s: library %s: capability %q is none of %s", f.Name, l.Soname, l.Capability, strings.Join(Capabilities, ", "))
 		}
 	}
 	if anchors == 0 && f.Interface != "floor" {

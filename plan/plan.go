@@ -18,6 +18,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"io/fs"
 	"path"
 	"slices"
@@ -283,7 +284,16 @@ func Make(ctx context.Context, image, host *rootfs.View, set *iface.Set, name st
 
 	// The family's libraries the image uses, and the host's copies.
 	var roots, imageOnly []*loader.Object
+	caps := iface.WantedCapabilities(opts.ImageEnv)
+	var leftOut []string
 	for _, lib := range chosenFam.Libraries {
+		if lib.Capability != "" && !caps[lib.Capability] {
+			// The image does not ask for what the library serves.
+			if ho, _ := locate(ctx, hl, host, explicit, lib.Soname, opts); ho != nil {
+				leftOut = append(leftOut, lib.Soname+" ("+lib.Capability+")")
+			}
+			continue
+		}
 		io, _ := il.Locate(ctx, lib.Soname, opts.Class, opts.Machine)
 		if io != nil && !belongs(il, io, lib) {
 			io = nil // another family's library of that soname
@@ -302,6 +312,10 @@ func Make(ctx context.Context, image, host *rootfs.View, set *iface.Set, name st
 			continue
 		}
 		roots = append(roots, ho)
+	}
+	if len(leftOut) > 0 {
+		p.Notes = append(p.Notes, fmt.Sprintf("the image asks for the driver capabilities %s (NVIDIA_DRIVER_CAPABILITIES): the host's %s left out",
+			strings.Join(slices.Sorted(maps.Keys(caps)), ","), strings.Join(leftOut, ", ")))
 	}
 	pluginBinds, pluginRoots := p.plugins(hl, host, image, chosenFam, chosen, roots, opts)
 	if err := p.closure(ctx, hl, il, host, image, set, roots, pluginRoots, pluginBinds, opts); err != nil {

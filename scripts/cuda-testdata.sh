@@ -5,6 +5,8 @@
 # $HITCH_TESTDATA/cuda/SUITE:
 #   driver/   libcuda1, libnvidia-ml1, libnvidia-ptxjitcompiler1 (dpkg-deb -x)
 #   runtime/  libcudart (11.2 in bullseye, 11.8 in bookworm, 12.4 in trixie)
+#   graphics/ libnvidia-egl-wayland1 and the libwayland it needs (main: the
+#             distribution builds them, against its own glibc)
 # plus bin/hello_cuda, a program linked against that libcudart (it calls
 # cudaRuntimeGetVersion; no GPU is needed to load it). Each .deb is
 # checked against the SHA256 of the suite's Packages index. Built in a
@@ -31,17 +33,20 @@ for suite in "${suites[@]}"; do
   echo "cuda-testdata: fetching $suite"
   tmp=$(mktemp -d "$data/cuda/.build-$suite-XXXXXX")
   trap 'rm -rf "$tmp"' EXIT
-  curl -fsS -o "$tmp/Packages.xz" "$mirror/dists/$suite/non-free/binary-amd64/Packages.xz"
-  xz -d "$tmp/Packages.xz"
-  # fetch PACKAGE DIR: download the newest PACKAGE, check it, unpack it.
+  for area in non-free main; do
+    curl -fsS -o "$tmp/Packages-$area.xz" "$mirror/dists/$suite/$area/binary-amd64/Packages.xz"
+    xz -d "$tmp/Packages-$area.xz"
+  done
+  # fetch PACKAGE DIR [AREA]: download the newest PACKAGE, check it,
+  # unpack it.
   fetch() {
-    local pkg=$1 dir=$2 file sum
+    local pkg=$1 dir=$2 area=${3:-non-free} file sum
     read -r file sum < <(awk -v p="$pkg" '
       /^Package: / { cur = ($2 == p) }
       cur && /^Filename: / { f = $2 }
       cur && /^SHA256: / { s = $2 }
-      /^$/ { if (cur && f != "") { print f, s; exit } }' "$tmp/Packages")
-    [ -n "${file:-}" ] || { echo "cuda-testdata: $pkg not in $suite non-free" >&2; exit 1; }
+      /^$/ { if (cur && f != "") { print f, s; exit } }' "$tmp/Packages-$area")
+    [ -n "${file:-}" ] || { echo "cuda-testdata: $pkg not in $suite $area" >&2; exit 1; }
     curl -fsS -o "$tmp/$pkg.deb" "$mirror/$file"
     echo "$sum  $tmp/$pkg.deb" | sha256sum -c --quiet
     dpkg-deb -x "$tmp/$pkg.deb" "$tmp/$dir"
@@ -50,16 +55,19 @@ for suite in "${suites[@]}"; do
   for pkg in libcuda1 libnvidia-ml1 libnvidia-ptxjitcompiler1; do
     fetch "$pkg" driver
   done
-  cudart=$(awk '/^Package: libcudart[0-9.]+$/ { print $2; exit }' "$tmp/Packages")
+  for pkg in libnvidia-egl-wayland1 libwayland-client0 libwayland-server0; do
+    fetch "$pkg" graphics main
+  done
+  cudart=$(awk '/^Package: libcudart[0-9.]+$/ { print $2; exit }' "$tmp/Packages-non-free")
   fetch "$cudart" runtime
   lib=$(ls "$tmp"/runtime/usr/lib/x86_64-linux-gnu/libcudart.so.* | head -1)
   mkdir -p "$tmp/bin"
   printf 'int cudaRuntimeGetVersion(int *);\nint main(void) { int v = 0; return cudaRuntimeGetVersion(&v) != 0; }\n' > "$tmp/hello_cuda.c"
   gcc -O1 -o "$tmp/bin/hello_cuda" "$tmp/hello_cuda.c" "$lib" -Wl,--no-as-needed
-  rm "$tmp/hello_cuda.c" "$tmp/Packages"
+  rm "$tmp/hello_cuda.c" "$tmp"/Packages-*
   echo "$recipe" > "$tmp/.hitch-testdata"
   rm -rf "$dst"
   mv "$tmp" "$dst"
   trap - EXIT
-  echo "cuda-testdata: $suite ready: $(ls "$dst"/driver/usr/lib/x86_64-linux-gnu/ | grep -m1 libcuda.so.), $(basename "$lib")"
+  echo "cuda-testdata: $suite ready: $(ls "$dst"/driver/usr/lib/x86_64-linux-gnu/nvidia/current/ | grep -m1 libcuda.so.), $(basename "$lib")"
 done
