@@ -508,6 +508,13 @@ func fixes(v Verdict, hints []string) []string {
 			}
 		}
 	}
+	// A host library that cannot load in the image is better not bound,
+	// when the image's programs can do without it.
+	for _, sh := range v.Shadowed {
+		if sh.Before == "" && sh.After == v.Path {
+			add("or drop " + sh.Soname + " from the bind list, if the image's programs can do without it")
+		}
+	}
 	return out
 }
 

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -315,6 +316,9 @@ func TestCUDAGraphicsFloor(t *testing.T) {
 			found := false
 			for _, r := range v.Reasons {
 				found = found || strings.Contains(r.Message, want)
+			}
+			if !slices.ContainsFunc(v.Fixes, func(f string) bool { return strings.HasPrefix(f, "or drop libnvidia-egl-wayland.so.1 from the bind list") }) {
+				t.Errorf("fixes %q: want one to drop the library", v.Fixes)
 			}
 			if v.Status != check.Fails || !found {
 				t.Errorf("check %s: %s %+v; want fails with %q", egl, v.Status, v.Reasons, want)
