@@ -118,6 +118,11 @@ type Options struct {
 	// soname: an interface rule's verdict ("the image's libcudart 12.4
 	// needs a newer driver").
 	Concerns map[string][]Reason
+	// Static, with Interface, marks programs that have the planned
+	// interface linked in statically: symbols such a program defines
+	// itself.
+	Static    []string
+	Interface string
 	// Scope, when set and no paths are named, limits a tree to these
 	// View paths: files, and the files in directories (one level), each
 	// once however many names reach it; see DefaultScope.
@@ -244,6 +249,9 @@ func Run(ctx context.Context, view *rootfs.View, paths []string, opts Options, f
 				}
 				if v.Status == Fails {
 					v.Fixes = fixes(v, opts.Hints)
+				}
+				if len(opts.Static) > 0 && v.Err == nil {
+					staticInterface(&v, view, opts.Interface, opts.Static)
 				}
 				j.res <- v
 			}

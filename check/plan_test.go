@@ -317,7 +317,9 @@ func TestCUDAGraphicsFloor(t *testing.T) {
 			for _, r := range v.Reasons {
 				found = found || strings.Contains(r.Message, want)
 			}
-			if !slices.ContainsFunc(v.Fixes, func(f string) bool { return strings.HasPrefix(f, "or drop libnvidia-egl-wayland.so.1 from the bind list") }) {
+			if !slices.ContainsFunc(v.Fixes, func(f string) bool {
+				return strings.HasPrefix(f, "or drop libnvidia-egl-wayland.so.1 from the bind list")
+			}) {
 				t.Errorf("fixes %q: want one to drop the library", v.Fixes)
 			}
 			if v.Status != check.Fails || !found {

@@ -19,6 +19,7 @@ func WithPlan(view *rootfs.View, p *plan.Plan, base Options, extra ...loader.Opt
 	opts.Before, opts.BeforeLoader, opts.Hints = view, base.Loader, p.Notes
 	opts.Loader = append(append(append([]loader.Option(nil), base.Loader...), extra...), loader.WithEnv(p.Env))
 	opts.Bound, opts.BoundDirs, opts.Concerns = nil, nil, nil
+	opts.Static, opts.Interface = p.Static, p.Interface
 	for _, r := range p.Rules {
 		if r.Status == "ok" {
 			continue

@@ -44,6 +44,10 @@ type Family struct {
 	Versions []string `toml:"versions"`
 	// DriverRules say which host driver an image's runtime needs.
 	DriverRules []DriverRule `toml:"driver_rule"`
+	// Static are symbols that a program defines itself when it has the
+	// family linked in statically (MPI_Init): the host's libraries
+	// cannot be swapped in under such a program.
+	Static []string `toml:"static"`
 
 	// File is where the family was read from ("builtin:openmpi.toml" or
 	// a path).

@@ -127,6 +127,9 @@ type Plan struct {
 	// Rules are the interface's rules evaluated (the CUDA driver a
 	// runtime needs).
 	Rules []RuleResult `json:"rules,omitempty"`
+	// Static are the symbols a program defines when it has the family
+	// linked in statically (from the family's data).
+	Static []string `json:"static,omitempty"`
 }
 
 // RuleResult is one interface rule applied to this image and host.
@@ -280,7 +283,7 @@ func Make(ctx context.Context, image, host *rootfs.View, set *iface.Set, name st
 	}
 	chosen := &p.Candidates[pick]
 	chosenFam := famByName(families, chosen.Family)
-	p.Family, p.Interface = chosenFam.Name, chosenFam.Interface
+	p.Family, p.Interface, p.Static = chosenFam.Name, chosenFam.Interface, chosenFam.Static
 
 	// The family's libraries the image uses, and the host's copies.
 	var roots, imageOnly []*loader.Object
