@@ -127,6 +127,10 @@ type Plan struct {
 	// Rules are the interface's rules evaluated (the CUDA driver a
 	// runtime needs).
 	Rules []RuleResult `json:"rules,omitempty"`
+	// Ldconfig says ldconfig must run in the container once the binds
+	// are in place: the loader finds some bound library only through a
+	// rebuilt ld.so.cache.
+	Ldconfig bool `json:"ldconfig"`
 	// Static are the symbols a program defines when it has the family
 	// linked in statically (from the family's data).
 	Static []string `json:"static,omitempty"`
@@ -351,7 +355,68 @@ func Make(ctx context.Context, image, host *rootfs.View, set *iface.Set, name st
 		p.Env = append(p.Env, "LD_LIBRARY_PATH="+llp)
 	}
 	sort.Strings(p.Env)
+	p.findable(ctx, image, opts)
 	return p, nil
+}
+
+// findable asks the image's loader, with the binds in place and the
+// plan's environment, for every bound library by its soname: each must
+// be found at its bind. One found there only once ldconfig has rebuilt
+// the cache (a library directory the loader knows only from
+// ld.so.conf) sets Ldconfig; one found nowhere, or found elsewhere, gets
+// a note.
+func (p *Plan) findable(ctx context.Context, image *rootfs.View, opts Options) {
+	var binds []rootfs.Bind
+	for _, b := range p.Binds {
+		binds = append(binds, rootfs.Bind{Src: b.Src, Dst: b.Dst})
+	}
+	merged, err := image.WithBinds(binds...)
+	if err != nil {
+		return
+	}
+	defer merged.Close()
+	env := append(append([]string(nil), opts.ImageEnv...), p.Env...)
+	now := loader.New(merged, opts.loader(loader.WithEnv(env))...)
+	after := loader.New(merged, opts.loader(loader.WithEnv(env), loader.WithLdconfig())...)
+	at := func(l *loader.Loader, b Bind) (string, bool) {
+		o, _ := l.Locate(ctx, b.Soname, opts.Class, opts.Machine)
+		if o == nil {
+			return "", false
+		}
+		want, err := merged.Resolve(b.Dst)
+		return o.Path, err == nil && o.File == want
+	}
+	var needs []string
+	for _, b := range p.Binds {
+		if b.Dir || b.Soname == "" {
+			continue
+		}
+		if _, ok := at(now, b); ok {
+			continue
+		}
+		if _, ok := at(after, b); ok {
+			needs = append(needs, b.Soname)
+			continue
+		}
+		where, _ := at(now, b)
+		if where == "" {
+			where = "nowhere"
+		}
+		p.Notes = append(p.Notes, fmt.Sprintf("the image's loader will not find the host's %s at %s (it finds it %s), even after ldconfig", b.Soname, b.Dst, where))
+	}
+	if len(needs) > 0 {
+		p.Ldconfig = true
+		p.Notes = append(p.Notes, fmt.Sprintf("run ldconfig in the container after binding: its ld.so.cache does not know %s, and %s is not searched without it", strings.Join(needs, ", "), path.Dir(p.bindOf(needs[0]))))
+	}
+}
+
+func (p *Plan) bindOf(soname string) string {
+	for _, b := range p.Binds {
+		if b.Soname == soname {
+			return b.Dst
+		}
+	}
+	return ""
 }
 
 func famByName(fs []*iface.Family, name string) *iface.Family {

@@ -90,6 +90,13 @@ func runPlan(e *env, args []string) error {
 	}
 	hostPaths(p, host)
 	if *emit != "text" {
+		// The notes (ldconfig to run, a glibc too old) go beside the
+		// output, which stays ready to paste or parse.
+		if *emit != "json" {
+			for _, n := range p.Notes {
+				fmt.Fprintf(e.stderr, "hitch plan: note: %s\n", n)
+			}
+		}
 		return p.Write(e.stdout, *emit)
 	}
 	return writePlanText(e.stdout, p, img.image, host.image)
@@ -136,6 +143,9 @@ func writePlanText(w io.Writer, p *plan.Plan, img, host *image.Image) error {
 	}
 	if len(p.Kept) > 0 {
 		fmt.Fprintf(w, "\nthe image's own copies serve: %s\n", strings.Join(p.Kept, ", "))
+	}
+	if p.Ldconfig {
+		fmt.Fprintln(w, "\nrun ldconfig in the container once the binds are in place")
 	}
 	if len(p.Notes) > 0 {
 		fmt.Fprintln(w, "\nnotes:")
