@@ -14,7 +14,7 @@ func TestBuiltin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"mpi", "openmpi", "mpich-abi", "mpi-abi", "cuda", "libfabric", "ucx", "pmix", "pmi"} {
+	for _, want := range []string{"mpi", "openmpi", "mpich-abi", "mpi-abi", "cuda", "libfabric", "ucx", "pmix", "pmi", "nccl"} {
 		if len(s.Interface(want)) == 0 {
 			t.Errorf("no family for %q", want)
 		}

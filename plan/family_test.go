@@ -89,3 +89,46 @@ func TestHostLacksImageFamily(t *testing.T) {
 		t.Errorf("openmpi on an MPICH-only host: %v, want ErrNoInterface", err)
 	}
 }
+
+// NCCL's network plugin is dlopen'ed, so no load graph names it: the
+// interface data does, and the plan binds the host's (here a stand-in
+// shared object at the plugin's name) into an image that has none.
+func TestNCCLNetPlugin(t *testing.T) {
+	root := fixture.Rootfs(t, "bookworm")
+	image, err := rootfs.Dir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer image.Close()
+	base, err := rootfs.Dir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer base.Close()
+	// Any real shared object will do as the plugin: the loader's libm.
+	libm, err := filepath.EvalSymlinks(filepath.Join(root, "usr/lib/x86_64-linux-gnu/libm.so.6"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, err := base.WithBinds(rootfs.Bind{Src: libm, Dst: "/opt/ofi-nccl/lib/libnccl-net.so"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer host.Close()
+	set, err := iface.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := plan.Make(context.Background(), image, host, set, "nccl", plan.Options{
+		Strategy: plan.Prepend, HostEnv: []string{"LD_LIBRARY_PATH=/opt/ofi-nccl/lib"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, b := range p.Binds {
+		found = found || (b.Soname == "libnccl-net.so" && b.Dst == plan.DefaultDir+"/libnccl-net.so")
+	}
+	if !found || p.Family != "nccl-net" {
+		t.Errorf("plan %s %+v: want the host's libnccl-net.so bound", p.Family, p.Binds)
+	}
+}

@@ -478,7 +478,13 @@ func (p *Plan) closure(ctx context.Context, hl, il *loader.Loader, host, image *
 	take := map[string]*loader.Object{} // soname → host object to bind
 	why := map[string]string{}
 	for _, r := range roots {
-		so := sonameOf(r)
+		// Bound under the name the interface asks for: the name a
+		// program's DT_NEEDED or a dlopen gives, whatever the file's own
+		// soname (NCCL asks for libnccl-net.so).
+		so := path.Base(r.Name)
+		if so == "" || so == "." {
+			so = sonameOf(r)
+		}
 		take[so], why[so] = r, "the interface's library"
 	}
 	inDir := map[string]bool{}
