@@ -23,6 +23,7 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+	"github.com/hitch-hpc/hitch/elffacts"
 )
 
 //go:embed data/*.toml
@@ -127,6 +128,26 @@ type DriverRule struct {
 	Runtime  string          `toml:"runtime"` // file name prefix, e.g. "libcudart.so"
 	Driver   string          `toml:"driver"`  // e.g. "libcuda.so"
 	Versions []DriverVersion `toml:"versions"`
+	// Require names the image variable holding the container's own
+	// constraints (NVIDIA_REQUIRE_CUDA: "cuda>=12.4 brand=tesla,driver>=470,driver<471"),
+	// evaluated against the host's driver and the runtime version it
+	// fully supports (the highest row whose full driver it meets).
+	Require string `toml:"require"`
+}
+
+// Supports is the highest runtime version the driver runs fully (by the
+// rows' full drivers), "" when none.
+func (r *DriverRule) Supports(driver string) string {
+	best := ""
+	for _, v := range r.Versions {
+		if v.Full == "" || elffacts.CompareVersions(driver, v.Full) < 0 {
+			continue
+		}
+		if best == "" || elffacts.CompareVersions(v.Runtime, best) > 0 {
+			best = v.Runtime
+		}
+	}
+	return best
 }
 
 // DriverVersion is one row: for runtimes whose version starts with

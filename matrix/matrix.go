@@ -393,6 +393,11 @@ func (s *imageState) part(ctx context.Context, host *image.Image, name string, o
 	case part.Summary.Warnings > 0:
 		part.Status = Warning
 	}
+	// A rule about the whole container (its NVIDIA_REQUIRE_CUDA) stops
+	// it before any object loads.
+	if r := p.ContainerRule(); r != nil && r.Status != OK && rank(r.Status) > rank(part.Status) {
+		part.Status, part.Problem = r.Status, r.Message
+	}
 	sort.SliceStable(bad, func(i, j int) bool { return rank(string(bad[i].Status)) > rank(string(bad[j].Status)) })
 	for _, v := range bad {
 		if len(part.Objects) == opts.MaxObjects {

@@ -136,10 +136,25 @@ type Plan struct {
 	Static []string `json:"static,omitempty"`
 }
 
+// ContainerRule returns the worst of the rules that concern the whole
+// container (Library "": the image's own NVIDIA_REQUIRE_CUDA), or nil
+// when there are none.
+func (p *Plan) ContainerRule() *RuleResult {
+	var worst *RuleResult
+	rank := map[string]int{"ok": 0, "warning": 1, "fails": 2}
+	for i, r := range p.Rules {
+		if r.Library == "" && (worst == nil || rank[r.Status] > rank[worst.Status]) {
+			worst = &p.Rules[i]
+		}
+	}
+	return worst
+}
+
 // RuleResult is one interface rule applied to this image and host.
 type RuleResult struct {
 	// Library is the image's library the rule is about (its soname): the
-	// objects that load it are the ones it concerns.
+	// objects that load it are the ones it concerns; "" for a rule about
+	// the whole container.
 	Library string `json:"library"`
 	// Status is "ok", "warning" or "fails".
 	Status  string `json:"status"`
@@ -882,7 +897,117 @@ func (p *Plan) driverRules(ctx context.Context, il *loader.Loader, fam *iface.Fa
 				p.Rules = append(p.Rules, evalDriver(r, sonameOf(io), runtime, driver))
 			}
 		}
+		if r.Require != "" {
+			if res, ok := evalRequire(r, opts.ImageEnv, driver); ok {
+				p.Rules = append(p.Rules, res)
+			}
+		}
 	}
+}
+
+// evalRequire evaluates the image's own constraints (NVIDIA_REQUIRE_CUDA,
+// unless NVIDIA_DISABLE_REQUIRE is set) as NVIDIA's container toolkit
+// does: space-separated alternatives, any of which may hold, each a
+// comma-separated list of conditions that must all hold — "cuda" against
+// the runtime version the host's driver fully supports, "driver"
+// against its version. "brand" and "arch" describe the GPU, which hitch
+// cannot see: an alternative that needs them is undecided. The result
+// concerns the whole container (Library "").
+func evalRequire(r *iface.DriverRule, env []string, driver string) (RuleResult, bool) {
+	expr, disabled := "", false
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, r.Require+"="); ok {
+			expr = v
+		}
+		if v, ok := strings.CutPrefix(kv, "NVIDIA_DISABLE_REQUIRE="); ok {
+			disabled = v != "" && v != "false" && v != "0"
+		}
+	}
+	expr = strings.TrimSpace(expr)
+	if expr == "" || disabled {
+		return RuleResult{}, false
+	}
+	res := RuleResult{}
+	if driver == "" || !isDotted(driver) {
+		res.Status = "warning"
+		res.Message = fmt.Sprintf("%s=%q: the host's %s file name gives no version; unchecked", r.Require, expr, r.Driver)
+		return res, true
+	}
+	cuda := r.Supports(driver)
+	values := map[string]string{"cuda": cuda, "driver": driver}
+	firstFailed, undecided := "", []string{}
+	for _, alt := range strings.Fields(expr) {
+		holds, known := true, true
+		for _, cond := range strings.Split(alt, ",") {
+			key, op, want, ok := splitCondition(cond)
+			if !ok {
+				res.Status = "warning"
+				res.Message = fmt.Sprintf("%s: cannot read the condition %q", r.Require, cond)
+				return res, true
+			}
+			have, isKnown := values[key]
+			if !isKnown || have == "" {
+				known = false
+				continue
+			}
+			if !compareOp(elffacts.CompareVersions(have, want), op) {
+				holds = false
+				if firstFailed == "" {
+					firstFailed = cond
+				}
+				break
+			}
+		}
+		switch {
+		case holds && known:
+			res.Status = "ok"
+			res.Message = fmt.Sprintf("%s: %s holds on the host's driver %s (CUDA %s)", r.Require, alt, driver, cuda)
+			return res, true
+		case holds:
+			undecided = append(undecided, alt)
+		}
+	}
+	if len(undecided) > 0 {
+		res.Status = "warning"
+		res.Message = fmt.Sprintf("%s: on the host's driver %s (CUDA %s) only %s could hold, which depends on the GPU: unknown without it", r.Require, driver, cuda, strings.Join(undecided, " or "))
+		return res, true
+	}
+	res.Status = "fails"
+	res.Message = fmt.Sprintf("the host's driver %s (CUDA %s): \"requirement error: unsatisfied condition: %s, please update your driver to a newer version, or use an earlier cuda container\"", driver, cuda, firstFailed)
+	return res, true
+}
+
+// splitCondition reads "cuda>=12.4" as cuda, >=, 12.4.
+func splitCondition(c string) (key, op, val string, ok bool) {
+	for i := 0; i < len(c); i++ {
+		switch c[i] {
+		case '<', '>', '=', '!':
+			key, rest := c[:i], c[i:]
+			for _, op := range []string{">=", "<=", "==", "!=", ">", "<", "="} {
+				if v, ok := strings.CutPrefix(rest, op); ok && key != "" && v != "" {
+					return key, op, v, true
+				}
+			}
+			return "", "", "", false
+		}
+	}
+	return "", "", "", false
+}
+
+func compareOp(c int, op string) bool {
+	switch op {
+	case ">=":
+		return c >= 0
+	case "<=":
+		return c <= 0
+	case ">":
+		return c > 0
+	case "<":
+		return c < 0
+	case "!=":
+		return c != 0
+	}
+	return c == 0
 }
 
 func evalDriver(r *iface.DriverRule, lib, runtime, driver string) RuleResult {

@@ -527,3 +527,24 @@ func TestDiff(t *testing.T) {
 		t.Errorf("compat app-g: %s", out.String())
 	}
 }
+
+// TestCheckRequireCUDA: an image whose NVIDIA_REQUIRE_CUDA the host's
+// driver does not meet does not start, whatever its objects do: check
+// exits 1 and says why, in the container toolkit's words.
+func TestCheckRequireCUDA(t *testing.T) {
+	image, host := fixture.Rootfs(t, "trixie"), fixture.CUDA(t, "bookworm")+"/driver"
+	for _, c := range []struct {
+		require string
+		code    int
+	}{{"cuda>=12.4", cli.ExitNo}, {"cuda>=12.2", cli.ExitOK}} {
+		var out, errOut bytes.Buffer
+		code := cli.Main(t.Context(), []string{"check", image, "/opt/hitch/hello_mpich", "--interface", "cuda", "--host", host,
+			"--host-env", "LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/nvidia/current", "--env", "NVIDIA_REQUIRE_CUDA=" + c.require}, &out, &errOut)
+		if code != c.code {
+			t.Errorf("%s: exit %d, want %d:\n%s%s", c.require, code, c.code, out.String(), errOut.String())
+		}
+		if c.code == cli.ExitNo && !strings.Contains(out.String(), "the container does not start: the host's driver 535.261.03 (CUDA 12.2): \"requirement error: unsatisfied condition: cuda>=12.4,") {
+			t.Errorf("%s: output lacks the reason:\n%s", c.require, out.String())
+		}
+	}
+}

@@ -188,8 +188,14 @@ func runCheck(e *env, args []string) error {
 		}
 		fmt.Fprintln(e.stdout)
 	}
+	// A rule about the whole container (its NVIDIA_REQUIRE_CUDA) failing
+	// stops it before any object loads.
+	containerFails := p != nil && p.ContainerRule() != nil && p.ContainerRule().Status == "fails"
+	if containerFails && *format == "text" {
+		fmt.Fprintf(e.stdout, "the container does not start: %s\n", p.ContainerRule().Message)
+	}
 	switch {
-	case sum.Fails > 0:
+	case sum.Fails > 0 || containerFails:
 		return errNo
 	case sum.Errors > 0:
 		return errPartial
