@@ -345,7 +345,7 @@ func Make(ctx context.Context, image, host *rootfs.View, set *iface.Set, name st
 	}
 	p.Binds = append(p.Binds, pluginBinds...)
 	p.floorNotes(ctx, hl, il, set, opts)
-	p.driverRules(ctx, il, chosenFam, opts)
+	compatDir := p.driverRules(ctx, il, image, chosenFam, opts)
 	if opts.Compare != "" {
 		if err := p.compareVersions(chosenFam, opts.Compare); err != nil {
 			return nil, err
@@ -361,13 +361,11 @@ func Make(ctx context.Context, image, host *rootfs.View, set *iface.Set, name st
 		}
 	}
 	if opts.Strategy == Prepend {
-		llp := opts.Dir
-		for _, kv := range opts.ImageEnv {
-			if v, ok := strings.CutPrefix(kv, "LD_LIBRARY_PATH="); ok && v != "" {
-				llp += ":" + v
-			}
-		}
-		p.Env = append(p.Env, "LD_LIBRARY_PATH="+llp)
+		p.Env = prependPath(p.Env, opts.ImageEnv, opts.Dir)
+	}
+	if compatDir != "" {
+		// Before the host's driver library, wherever that is.
+		p.Env = prependPath(p.Env, opts.ImageEnv, compatDir)
 	}
 	sort.Strings(p.Env)
 	p.findable(ctx, image, opts)
@@ -874,13 +872,26 @@ func keysOf(m map[string]string) []string {
 // driverRules applies the family's driver rules: the version in the file
 // name of the image's runtime library against the one of the host's
 // driver library that the plan binds.
-func (p *Plan) driverRules(ctx context.Context, il *loader.Loader, fam *iface.Family, opts Options) {
+// driverRules evaluates the family's driver rules; it returns the image's
+// forward-compatibility directory when the toolkit would use it.
+func (p *Plan) driverRules(ctx context.Context, il *loader.Loader, image *rootfs.View, fam *iface.Family, opts Options) (compatDir string) {
 	for i := range fam.DriverRules {
 		r := &fam.DriverRules[i]
 		driver := ""
 		for _, b := range p.Binds {
 			if strings.HasPrefix(b.Soname, r.Driver+".") {
 				driver = strings.TrimPrefix(path.Base(b.HostFile), r.Driver+".")
+			}
+		}
+		// The image's forward-compatibility driver library, which the
+		// toolkit puts first when the host's driver is one it serves.
+		var compat *fwdCompat
+		if c := findFwdCompat(image); c != nil && r.Driver == "libcuda.so" && isDotted(driver) {
+			if c.used(driver, r.Supports(driver)) {
+				compat, compatDir = c, c.Dir
+				p.Notes = append(p.Notes, fmt.Sprintf("the image's forward-compatibility libcuda in %s (CUDA %s, for drivers %v) takes the place of the host's %s on its LD_LIBRARY_PATH, as the toolkit's enable-cuda-compat hook does: it runs on datacenter GPUs only; elsewhere \"forward compatibility was attempted on non supported HW\" (error 804)", c.Dir, c.CUDAVersion, c.Driver, driver))
+			} else {
+				p.Notes = append(p.Notes, fmt.Sprintf("the image's forward-compatibility libcuda in %s (CUDA %s, for drivers %v) is not used with the host's driver %s", c.Dir, c.CUDAVersion, c.Driver, driver))
 			}
 		}
 		// The image's runtime: by the major versions the rule knows.
@@ -894,7 +905,12 @@ func (p *Plan) driverRules(ctx context.Context, il *loader.Loader, fam *iface.Fa
 				}
 				seen[io.File] = true
 				runtime := strings.TrimPrefix(path.Base(io.File), r.Runtime+".")
-				p.Rules = append(p.Rules, evalDriver(r, sonameOf(io), runtime, driver))
+				res := evalDriver(r, sonameOf(io), runtime, driver)
+				if compat != nil && res.Status != "ok" && elffacts.CompareVersions(majorMinor(runtime), compat.CUDAVersion) <= 0 {
+					res.Status = "warning"
+					res.Message += fmt.Sprintf("; the image's forward-compatibility libcuda (CUDA %s) stands in for the host's: on datacenter GPUs only", compat.CUDAVersion)
+				}
+				p.Rules = append(p.Rules, res)
 			}
 		}
 		if r.Require != "" {
@@ -903,6 +919,34 @@ func (p *Plan) driverRules(ctx context.Context, il *loader.Loader, fam *iface.Fa
 			}
 		}
 	}
+	return compatDir
+}
+
+// majorMinor is "12.4" of "12.4.127".
+func majorMinor(v string) string {
+	parts := strings.SplitN(v, ".", 3)
+	if len(parts) < 2 {
+		return v
+	}
+	return parts[0] + "." + parts[1]
+}
+
+// prependPath puts dir first on the container's LD_LIBRARY_PATH: the
+// plan's setting if it has one, else the image's.
+func prependPath(env, imageEnv []string, dir string) []string {
+	for i, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "LD_LIBRARY_PATH="); ok {
+			env[i] = "LD_LIBRARY_PATH=" + dir + ":" + v
+			return env
+		}
+	}
+	llp := dir
+	for _, kv := range imageEnv {
+		if v, ok := strings.CutPrefix(kv, "LD_LIBRARY_PATH="); ok && v != "" {
+			llp = dir + ":" + v
+		}
+	}
+	return append(env, "LD_LIBRARY_PATH="+llp)
 }
 
 // evalRequire evaluates the image's own constraints (NVIDIA_REQUIRE_CUDA,
