@@ -90,7 +90,6 @@ func readFwdCompat(image *rootfs.View, p string) (c *fwdCompat, err error) {
 	return c, nil
 }
 
-
 // used says whether NVIDIA's toolkit puts the compat library before the
 // host's driver library: when the note lists driver branches, if the
 // host's is among them; else if the library's CUDA version is newer
