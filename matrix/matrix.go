@@ -148,56 +148,153 @@ func Run(ctx context.Context, c *storeview.Catalog, images, hosts []string, opts
 	shared := loader.NewFactsCache()
 	base := []loader.Option{loader.WithSource(c.Source()), loader.WithFactsCache(shared)}
 	opts.facts = shared
+	// The hosts open while the first images are read.
 	hostIms := make([]*image.Image, len(hosts))
-	for j, h := range hosts {
-		im, err := c.Open(ctx, h)
-		if err != nil {
-			return nil, err
+	hostCaches := make([]*plan.HostCache, len(hosts))
+	hostsReady := make(chan struct{})
+	var hostErr error
+	go func() {
+		defer close(hostsReady)
+		for j, h := range hosts {
+			im, err := c.Open(ctx, h)
+			if err != nil {
+				hostErr = err
+				return
+			}
+			hostIms[j] = im
+			// What plans learn of the host, shared by every image.
+			hostCaches[j] = plan.NewHostCache(im.View, plan.Options{HostEnv: im.Config.Env, Loader: base})
 		}
-		defer im.Close()
-		hostIms[j] = im
+	}()
+	defer func() {
+		<-hostsReady
+		for _, im := range hostIms {
+			if im != nil {
+				im.Close()
+			}
+		}
+	}()
+	// One pool judges the parts (image × host × interface) of every
+	// image; while it works on one image's parts the next image is
+	// opened and its load graphs read, so no core waits for another.
+	type imageRun struct {
+		i     int
+		img   *imageState
+		parts [][]Part
+		left  sync.WaitGroup
 	}
-	done := 0
-	for i, name := range images {
-		im, err := c.Open(ctx, name)
-		if err != nil {
-			return nil, err
+	type job struct {
+		r       *imageRun
+		host, k int
+	}
+	jobs := make(chan job, 4*opts.Workers)
+	var (
+		mu       sync.Mutex
+		done     int
+		firstErr error
+		closers  sync.WaitGroup
+	)
+	fail := func(err error) {
+		mu.Lock()
+		if firstErr == nil {
+			firstErr = err
 		}
-		img := newImageState(ctx, c, name, im, base, opts)
-		// The image's parts (host × interface) run at once, each judged
-		// by one goroutine: they are many and small.
-		parts := make([][]Part, len(hosts))
-		type job struct{ host, k int }
-		jobs := make(chan job)
-		var wg sync.WaitGroup
-		for w := 0; w < opts.Workers; w++ {
-			wg.Add(1)
+		mu.Unlock()
+	}
+	// Images are opened and read by several goroutines at once, in
+	// order; their parts go to the pool as each is ready. At most
+	// Workers+1 images are open at a time (a slot is freed when an
+	// image's parts are done).
+	ready := make([]chan *imageRun, len(images))
+	for i := range ready {
+		ready[i] = make(chan *imageRun, 1)
+	}
+	window := make(chan struct{}, opts.Workers+1)
+	go func() {
+		for i, name := range images {
+			window <- struct{}{}
 			go func() {
-				defer wg.Done()
-				for jb := range jobs {
-					parts[jb.host][jb.k] = img.part(ctx, hostIms[jb.host], img.interfaces[jb.k], opts)
+				if ctx.Err() != nil {
+					ready[i] <- nil
+					return
 				}
+				im, err := c.Open(ctx, name)
+				if err != nil {
+					fail(err)
+					ready[i] <- nil
+					return
+				}
+				ready[i] <- &imageRun{i: i, img: newImageState(ctx, c, name, im, base, opts), parts: make([][]Part, len(hosts))}
 			}()
 		}
-		for j := range hosts {
-			parts[j] = make([]Part, len(img.interfaces))
-			for k := range img.interfaces {
-				jobs <- job{j, k}
+	}()
+	go func() {
+		defer close(jobs)
+		<-hostsReady
+		if hostErr != nil {
+			fail(hostErr)
+		}
+		for i, name := range images {
+			r := <-ready[i]
+			if r == nil || hostErr != nil {
+				if r != nil {
+					r.img.im.Close()
+				}
+				<-window
+				continue
+			}
+			im := r.img.im
+			for j := range hosts {
+				r.parts[j] = make([]Part, len(r.img.interfaces))
+				r.left.Add(len(r.img.interfaces))
+			}
+			closers.Add(1)
+			go func() {
+				defer closers.Done()
+				r.left.Wait()
+				im.Close()
+				<-window
+				if ctx.Err() != nil {
+					return
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				for j, h := range hosts {
+					*m.Cell(r.i, j) = makeCell(name, h, r.parts[j])
+					done++
+					if opts.Progress != nil {
+						opts.Progress(done, len(m.Cells))
+					}
+				}
+			}()
+			for j := range hosts {
+				for k := range r.img.interfaces {
+					jobs <- job{r, j, k}
+				}
 			}
 		}
-		close(jobs)
-		wg.Wait()
-		im.Close()
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		for j, h := range hosts {
-			*m.Cell(i, j) = makeCell(name, h, parts[j])
-			done++
-			if opts.Progress != nil {
-				opts.Progress(done, len(m.Cells))
+	}()
+	var wg sync.WaitGroup
+	for w := 0; w < opts.Workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for jb := range jobs {
+				r := jb.r
+				if ctx.Err() == nil {
+					r.parts[jb.host][jb.k] = r.img.part(ctx, hostIms[jb.host], hostCaches[jb.host], r.img.interfaces[jb.k], opts)
+				}
+				r.left.Done()
 			}
-		}
+		}()
+	}
+	wg.Wait()
+	closers.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	return m, nil
 }
@@ -352,10 +449,10 @@ func (p *Part) reason() string {
 	return ""
 }
 
-func (s *imageState) part(ctx context.Context, host *image.Image, name string, opts Options) Part {
+func (s *imageState) part(ctx context.Context, host *image.Image, hc *plan.HostCache, name string, opts Options) Part {
 	part := Part{Interface: name, Status: OK}
 	p, err := plan.Make(ctx, s.im.View, host.View, opts.Set, name, plan.Options{
-		HostEnv: host.Config.Env, ImageEnv: s.im.Config.Env, Loader: s.base,
+		HostEnv: host.Config.Env, ImageEnv: s.im.Config.Env, Loader: s.base, Host: hc,
 	})
 	if err != nil {
 		part.Status, part.Problem = Error, err.Error()

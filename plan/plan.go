@@ -75,6 +75,18 @@ type Options struct {
 	// Loader options start every loader the plan makes (a catalog's
 	// loader.Source).
 	Loader []loader.Option
+	// Host, when made for the host View (NewHostCache), shares what is
+	// learnt of the host between plans.
+	Host *HostCache
+}
+
+// host returns the cache for the host View: opts.Host when it was made
+// for it, else a new one for this plan.
+func (o Options) hostCache(host *rootfs.View) *HostCache {
+	if o.Host != nil && o.Host.view == host {
+		return o.Host
+	}
+	return NewHostCache(host, o)
 }
 
 func (o Options) loader(more ...loader.Option) []loader.Option {
@@ -191,7 +203,9 @@ func Make(ctx context.Context, image, host *rootfs.View, set *iface.Set, name st
 		return nil, fmt.Errorf("unknown interface %q (known: %s)", name, strings.Join(set.Names(), ", "))
 	}
 	p := &Plan{Interface: name, Strategy: opts.Strategy}
-	hl := loader.New(host, opts.loader(loader.WithEnv(opts.HostEnv))...)
+	hc := opts.hostCache(host)
+	opts.Host = hc
+	hl := hc.l
 	il := loader.New(image, opts.loader(loader.WithEnv(opts.ImageEnv))...)
 	// Nothing of one architecture can serve another.
 	ia, ha := archOf(il), archOf(hl)
@@ -462,6 +476,9 @@ func locate(ctx context.Context, hl *loader.Loader, host *rootfs.View, explicit 
 		}
 		return &loader.Object{Name: soname, Path: hp, File: file, Rule: "host-lib", Facts: f}, nil
 	}
+	if opts.Host != nil && opts.Host.l == hl {
+		return opts.Host.locate(ctx, soname, opts.Class, opts.Machine)
+	}
 	return hl.Locate(ctx, soname, opts.Class, opts.Machine)
 }
 
@@ -514,7 +531,7 @@ func (p *Plan) closure(ctx context.Context, hl, il *loader.Loader, host, image *
 	deps := map[string]*dep{}
 	var order []string
 	for _, r := range append(append([]*loader.Object(nil), roots...), plugins...) {
-		g, err := hl.Load(ctx, r.File)
+		g, bindings, err := opts.Host.bindings(ctx, r.File)
 		if err != nil {
 			return fmt.Errorf("loading %s on the host: %w", r.Path, err)
 		}
@@ -525,7 +542,7 @@ func (p *Plan) closure(ctx context.Context, hl, il *loader.Loader, host, image *
 				p.Notes = append(p.Notes, fmt.Sprintf("%s needs %s, which the host itself cannot find", r.Path, o.Name))
 			}
 		}
-		for _, b := range c.Bindings(g) {
+		for _, b := range bindings {
 			if b.To == nil || b.To == g.Objects[0] {
 				continue
 			}
