@@ -25,7 +25,7 @@ func MakeV1(s *Store, f *elffacts.Facts) error {
 	}
 	zw.Close()
 	ctx := context.Background()
-	for _, q := range []string{`ALTER TABLE objects DROP COLUMN head`, `UPDATE meta SET value = '1' WHERE key = 'schema_version'`} {
+	for _, q := range []string{`DROP INDEX files_kind`, `ALTER TABLE objects DROP COLUMN head`, `UPDATE meta SET value = '1' WHERE key = 'schema_version'`} {
 		if _, err := s.db.ExecContext(ctx, q); err != nil {
 			return err
 		}

@@ -34,12 +34,13 @@ import (
 	"time"
 
 	"github.com/hitch-hpc/hitch/elffacts"
+	"github.com/klauspost/compress/zstd"
 
 	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
 )
 
 // SchemaVersion is the catalog schema this hitch writes.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // ErrNewerSchema is returned for a catalog written by a newer hitch.
 var ErrNewerSchema = errors.New("the catalog was written by a newer hitch")
@@ -103,7 +104,7 @@ func Open(ctx context.Context, target string) (*Store, error) {
 	// two scans share a file, and immediate transactions take the write
 	// lock when they begin, so a second writer waits rather than failing
 	// to upgrade a read lock.
-	dsn := "file:" + path + "?_pragma=busy_timeout(30000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	dsn := "file:" + path + "?_pragma=busy_timeout(30000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=mmap_size(1073741824)&_pragma=cache_size(-32768)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("opening catalog %s: %w", path, err)
@@ -198,6 +199,10 @@ var sqliteDialect = &dialect{
 		// 2: the facts without their symbol tables (plain JSON), for
 		// load graphs; facts of new objects are stored as gzip gob.
 		`ALTER TABLE objects ADD COLUMN head BLOB;`,
+		// 3: a system's ELF files without reading its whole tree (a
+		// catalogued tree already recreated needs only those); new
+		// facts are zstd gob.
+		`CREATE INDEX files_kind ON files(system_id, kind);`,
 	},
 	hasMeta: `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'`,
 }
@@ -258,6 +263,7 @@ var postgresDialect = &dialect{
 	);
 	CREATE INDEX files_object ON files(object_id);`,
 		`ALTER TABLE objects ADD COLUMN head BYTEA;`,
+		`CREATE INDEX files_kind ON files(system_id, kind);`,
 	},
 	hasMeta: `SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'meta'`,
 	// Many scans may open a fresh catalog at once: one migrates.
@@ -725,9 +731,22 @@ func (s *Store) Objects(ctx context.Context, name string) ([]File, error) {
 }
 
 func (s *Store) files(ctx context.Context, name, kind string) ([]File, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT f.path, f.kind, coalesce(o.sha256, ''), coalesce(f.target, ''), f.content, coalesce(f.package, '')
-		FROM files f JOIN systems s ON s.id = f.system_id LEFT JOIN objects o ON o.id = f.object_id
-		WHERE s.name = $1 AND ($2 = '' OR f.kind = $2) ORDER BY f.path`, name, kind)
+	const cols = `SELECT f.path, f.kind, coalesce(o.sha256, ''), coalesce(f.target, ''), f.content, coalesce(f.package, '')
+		FROM files f %s JOIN systems s ON s.id = f.system_id LEFT JOIN objects o ON o.id = f.object_id`
+	var rows *sql.Rows
+	var err error
+	if kind == "" {
+		rows, err = s.db.QueryContext(ctx, fmt.Sprintf(cols, "")+` WHERE s.name = $1 ORDER BY f.path`, name)
+	} else {
+		// Through the (system_id, kind) index, which SQLite without
+		// statistics would pass over for the primary key: the tree's
+		// 1,000 objects, not its 17,000 entries.
+		hint := ""
+		if s.d == sqliteDialect {
+			hint = "INDEXED BY files_kind"
+		}
+		rows, err = s.db.QueryContext(ctx, fmt.Sprintf(cols, hint)+` WHERE s.name = $1 AND f.kind = $2 ORDER BY f.path`, name, kind)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -771,23 +790,28 @@ func (s *Store) Stats(ctx context.Context) (Stats, error) {
 
 func newHash() hash.Hash { return sha256.New() }
 
-// compress stores facts as gzip-compressed gob (schema 2; schema 1
-// stored gzip-compressed JSON, still read): symbol tables compress about
-// fourfold, and gob decodes several times faster than JSON.
+// compress stores facts as zstd-compressed gob (schema 2 wrote gzip,
+// and schema 1 gzip-compressed JSON: both still read): symbol tables
+// compress about fourfold, gob decodes several times faster than JSON,
+// and zstd inflates five times faster than gzip (libc's facts: 0.09 ms
+// against 0.48 ms).
 func compress(f *elffacts.Facts) ([]byte, error) {
 	var buf bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
-	if err != nil {
+	if err := gob.NewEncoder(&buf).Encode(f); err != nil {
 		return nil, err
 	}
-	if err := gob.NewEncoder(zw).Encode(f); err != nil {
-		return nil, err
-	}
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return zstdEncoder.EncodeAll(buf.Bytes(), nil), nil
 }
+
+// One zstd encoder and decoder for the process: their EncodeAll and
+// DecodeAll are safe for concurrent use.
+var (
+	zstdEncoder, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1))
+	zstdDecoder, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(1<<30))
+)
+
+// zstdMagic starts a zstd frame.
+var zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
 
 // headOf is the facts without their symbol tables, as plain JSON: small,
 // and decoded without inflating anything.
@@ -800,6 +824,14 @@ func headOf(f *elffacts.Facts) ([]byte, error) {
 var gzipReaders sync.Pool
 
 func decompress(b []byte) (*elffacts.Facts, error) {
+	if bytes.HasPrefix(b, zstdMagic) {
+		raw, err := zstdDecoder.DecodeAll(b, nil)
+		if err != nil {
+			return nil, err
+		}
+		f := &elffacts.Facts{}
+		return f, gob.NewDecoder(bytes.NewReader(raw)).Decode(f)
+	}
 	zr, _ := gzipReaders.Get().(*gzip.Reader)
 	var err error
 	if zr == nil {
