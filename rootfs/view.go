@@ -120,6 +120,12 @@ func (v *View) listed(m *mount, p string) (e fs.DirEntry, answered bool) {
 
 // listing returns the listing of directory drel of mount m, read once.
 func (v *View) listing(m *mount, drel string) *dirListing {
+	// A mount's directory reads the same whatever is bound beside it:
+	// the View that opened the mount keeps its listings for every View
+	// made from it.
+	if v.parent != nil && !slices.Contains(v.owned, m) {
+		return v.parent.listing(m, drel)
+	}
 	key := m.host + "\x00" + drel
 	li, _ := v.listings.LoadOrStore(key, &dirListing{})
 	l := li.(*dirListing)
@@ -324,6 +330,19 @@ func (v *View) bind(b Bind) (*mount, error) {
 	return m, nil
 }
 
+// touches reports whether the mounts this View added to its parent's can
+// change what lstat says of the canonical path p: p is one of them, lies
+// below one, or lies above one (a directory the bind may have made).
+// Other paths read as in the parent, whose caches answer them.
+func (v *View) touches(p string) bool {
+	for _, o := range v.owned {
+		if p == o.dst || p == "/" || strings.HasPrefix(p, o.dst+"/") || strings.HasPrefix(o.dst, p+"/") {
+			return true
+		}
+	}
+	return false
+}
+
 // split turns a name (absolute, or relative to the root) into components.
 func split(name string) []string {
 	var out []string
@@ -368,6 +387,9 @@ func (v *View) locate(p string) (*mount, string) {
 func (v *View) lstat(p string) (fs.FileInfo, error) {
 	if v.live {
 		return v.lstatUncached(p)
+	}
+	if v.parent != nil && !v.touches(p) {
+		return v.parent.lstat(p)
 	}
 	if e, ok := v.stats.Load(p); ok {
 		return e.(*statEntry).fi, e.(*statEntry).err
@@ -516,6 +538,9 @@ func unwrapPathError(err error) error {
 func (v *View) readlink(p string) (string, error) {
 	if v.live {
 		return v.readlinkUncached(p)
+	}
+	if v.parent != nil && !v.touches(p) {
+		return v.parent.readlink(p)
 	}
 	if _, err := v.lstat(p); err == nil {
 		if e, ok := v.stats.Load(p); ok && e.(*statEntry).fi.Mode()&fs.ModeSymlink != 0 {
