@@ -40,6 +40,10 @@ type Options struct {
 	// unchanged since the last scan of the same tree from it, unread
 	// (see Snapshot.Known).
 	Known func(sha256 string) (*elffacts.Facts, bool)
+	// InCatalog, when set, says whether the catalog being written holds
+	// an object already: Progress then tells new objects from known ones
+	// as they are read.
+	InCatalog func(sha256 string) bool
 	// Progress, when set, is called as objects are read.
 	Progress func(Progress)
 }
@@ -50,6 +54,9 @@ type Progress struct {
 	Objects int   // ELF objects read
 	Bytes   int64 // bytes of ELF objects read
 	Known   int   // of those, taken from the catalog unread (Options.Known)
+	// InCatalog counts the objects read that the catalog already holds
+	// (Options.InCatalog; those taken unread included): the rest are new.
+	InCatalog int
 }
 
 // maxConfig bounds a configuration file kept in the catalog.
@@ -183,8 +190,12 @@ func Image(ctx context.Context, ref string, opts Options) (*store.Snapshot, erro
 		prog.Objects++
 		if o.Cached {
 			prog.Known++
+			prog.InCatalog++
 		} else {
 			prog.Bytes += o.Facts.Size
+			if opts.InCatalog != nil && opts.InCatalog(sha) {
+				prog.InCatalog++
+			}
 		}
 		if opts.Progress != nil {
 			opts.Progress(prog)

@@ -236,3 +236,40 @@ func TestRescanCache(t *testing.T) {
 		t.Errorf("Put of unknown known objects: %v", err)
 	}
 }
+
+// TestProgressNewVersusKnown: with InCatalog, the progress counts the
+// objects the catalog already holds as they are read: none in an empty
+// catalog, all of them once the same tree is stored (a fresh scan cache,
+// so each is read again, not taken unread).
+func TestProgressNewVersusKnown(t *testing.T) {
+	ctx := context.Background()
+	root := fixture.Rootfs(t, "bookworm")
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "hitch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var last scan.Progress
+	opts := scan.Options{
+		Name: "b", CacheDir: t.TempDir(),
+		InCatalog: func(sha string) bool { ok, err := st.Has(ctx, sha); return err == nil && ok },
+		Progress:  func(p scan.Progress) { last = p },
+	}
+	sn, err := scan.Image(ctx, root, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last.Objects == 0 || last.InCatalog != 0 {
+		t.Fatalf("empty catalog: %+v", last)
+	}
+	if _, err := st.Put(ctx, sn); err != nil {
+		t.Fatal(err)
+	}
+	opts.CacheDir = t.TempDir()
+	if _, err := scan.Image(ctx, root, opts); err != nil {
+		t.Fatal(err)
+	}
+	if last.Objects == 0 || last.InCatalog != last.Objects || last.Known != 0 {
+		t.Fatalf("after storing the tree: %+v; want every object known, none taken unread", last)
+	}
+}

@@ -649,6 +649,19 @@ func (s *Store) Object(ctx context.Context, sha string) (*elffacts.Facts, error)
 	return s.object(ctx, sha, `SELECT facts FROM objects WHERE sha256 = $1`, decompress)
 }
 
+// Has reports whether the catalog holds the object with this SHA-256.
+func (s *Store) Has(ctx context.Context, sha string) (bool, error) {
+	st, err := s.prepared(ctx, `SELECT count(*) FROM objects WHERE sha256 = $1`)
+	if err != nil {
+		return false, err
+	}
+	var n int
+	if err := st.QueryRowContext(ctx, sha).Scan(&n); err != nil {
+		return false, err
+	}
+	return n > 0, nil
+}
+
 // ObjectHead returns the facts stored for a SHA-256 without the symbol
 // tables (Defined and Required), which are most of them: what a load
 // graph needs, several times faster to decode.

@@ -103,6 +103,14 @@ func runScan(e *env, args []string) error {
 	}
 	results := make([]result, len(args))
 	progress := newProgress(e.stderr)
+	if progress.on {
+		// New versus known, as the objects are read: one indexed lookup
+		// each, asked only when someone watches.
+		opts.InCatalog = func(sha string) bool {
+			ok, err := st.Has(e.ctx, sha)
+			return err == nil && ok
+		}
+	}
 	// References are scanned --parallel at once, each with its files read
 	// concurrently; the progress line sums what all have read.
 	var mu sync.Mutex
@@ -113,10 +121,11 @@ func runScan(e *env, args []string) error {
 		for _, p := range seen {
 			sum.Objects += p.Objects
 			sum.Known += p.Known
+			sum.InCatalog += p.InCatalog
 			sum.Bytes += p.Bytes
 		}
-		progress.status(fmt.Sprintf("%d/%d scanned: %d objects read (%d unchanged since the last scan), %.0f MiB",
-			done, len(args), sum.Objects, sum.Known, float64(sum.Bytes)/(1<<20)))
+		progress.status(fmt.Sprintf("%d/%d scanned: %d objects: %d new to the catalog, %d known (%d unchanged since the last scan); %.0f MiB read",
+			done, len(args), sum.Objects, sum.Objects-sum.InCatalog, sum.InCatalog, sum.Known, float64(sum.Bytes)/(1<<20)))
 	}
 	scanOne := func(i int) {
 		ref := args[i]
