@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -227,4 +228,63 @@ func BenchmarkMatrix(b *testing.B) {
 			b.ReportMetric(float64(b.N*9)/b.Elapsed().Seconds(), "cells/s")
 		})
 	}
+}
+
+// TestPreloadedImage: an image whose /etc/ld.so.preload names MPICH has
+// every program load it, those that need only glibc too, so the matrix
+// cannot skip their load graphs (the floor shortcut is off): its cell
+// says what check says on the files, object for object.
+func TestPreloadedImage(t *testing.T) {
+	ctx := context.Background()
+	// bookworm, hard-linked into a temp dir (nothing written through the
+	// links) with a preload file of its own.
+	root := filepath.Join(t.TempDir(), "preloaded")
+	if out, err := exec.Command("cp", "-al", fixture.Rootfs(t, "bookworm"), root).CombinedOutput(); err != nil {
+		t.Skipf("cp -al: %v: %s", err, out)
+	}
+	if err := os.WriteFile(filepath.Join(root, "etc/ld.so.preload"), []byte("libmpich.so.12\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	host := fixture.Rootfs(t, "bullseye")
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "hitch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, s := range []struct{ ref, name, role string }{{root, "preloaded", "image"}, {host, "host", "host"}} {
+		sn, err := scan.Image(ctx, s.ref, scan.Options{Name: s.name, Role: s.role, CacheDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Put(ctx, sn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := storeview.New(ctx, st, filepath.Join(t.TempDir(), "cache"))
+	m, err := matrix.Run(ctx, c, []string{"preloaded"}, []string{"host"}, matrix.Options{Interfaces: []string{"mpi"}, MaxObjects: 100000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := iface.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, bad, err := fromFiles(t, set, root, host, "mpi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	part := m.Cell(0, 0).Parts[0]
+	var got []string
+	for _, o := range part.Objects {
+		got = append(got, fmt.Sprintf("%s %s", o.Status, o.Path))
+	}
+	sort.Strings(got)
+	if part.Summary != sum || strings.Join(got, "\n") != strings.Join(bad, "\n") {
+		t.Errorf("matrix %+v\n%s\nfiles %+v\n%s", part.Summary, strings.Join(got, "\n"), sum, strings.Join(bad, "\n"))
+	}
+	// Every program loads the bound MPICH now, not only MPI's.
+	if sum.Objects < 400 {
+		t.Errorf("%d objects affected: the preload should reach nearly all", sum.Objects)
+	}
+	t.Logf("%s: %+v", m.Cell(0, 0).Status, part.Summary)
 }
