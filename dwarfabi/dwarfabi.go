@@ -7,8 +7,11 @@
 // symbol to it ("pair_f() parameter 1 → struct s → member b: offset 4 →
 // 8") and a class: incompatible, compatible or harmless.
 //
-// This is the C level: C++ classes (bases, virtual tables) are compared
-// by the symbol level of package abidiff only.
+// C++: functions and variables are keyed by their linkage (mangled)
+// names, as the dynamic symbol table names them; out-of-line definitions
+// are matched to their declarations (DW_AT_specification,
+// DW_AT_abstract_origin); classes are compared with their base classes
+// and virtual functions (vtable slots).
 package dwarfabi
 
 import (
@@ -33,6 +36,32 @@ type Info struct {
 	Funcs map[string]*Func
 	// Vars are the external variables' types by name.
 	Vars map[string]dwarf.Type
+	// Classes are the C++ classes (and structs) defined, by name: their
+	// base classes and virtual functions, which debug/dwarf's struct
+	// types leave out.
+	Classes map[string]*Class
+}
+
+// Class is what a C++ class's layout holds beyond its members.
+type Class struct {
+	// Bases are the direct base classes in order, with their offsets.
+	Bases []Base
+	// Virtuals are the virtual functions the class declares, by linkage
+	// name (else name), with their vtable slots.
+	Virtuals map[string]Virtual
+}
+
+// Base is a direct base class.
+type Base struct {
+	Name    string
+	Offset  int64
+	Virtual bool
+}
+
+// Virtual is a virtual function's vtable slot.
+type Virtual struct {
+	Name string // as written, for messages
+	Slot int64
 }
 
 // Names lists the functions and variables the info describes.
@@ -50,6 +79,11 @@ func (i *Info) Names() []string {
 
 // Func is a function's signature.
 type Func struct {
+	// Name is the function's name as written (DW_AT_name), when its
+	// symbol is a mangled name.
+	Name string
+	// This is set for a C++ method: its first parameter is the object.
+	This   bool
 	Return dwarf.Type // nil for void
 	Params []dwarf.Type
 }
@@ -132,76 +166,10 @@ func Read(r io.ReaderAt) (info *Info, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading DWARF: %w", err)
 	}
-	info = &Info{Funcs: map[string]*Func{}, Vars: map[string]dwarf.Type{}}
-	rd := d.Reader()
-	for {
-		e, err := rd.Next()
-		if err != nil {
-			return nil, fmt.Errorf("reading DWARF: %w", err)
-		}
-		if e == nil {
-			break
-		}
-		switch e.Tag {
-		case dwarf.TagSubprogram:
-			name, _ := e.Val(dwarf.AttrName).(string)
-			ext, _ := e.Val(dwarf.AttrExternal).(bool)
-			decl, _ := e.Val(dwarf.AttrDeclaration).(bool)
-			if name == "" || !ext || decl {
-				if e.Children {
-					rd.SkipChildren()
-				}
-				continue
-			}
-			fn := &Func{}
-			if off, ok := e.Val(dwarf.AttrType).(dwarf.Offset); ok {
-				if fn.Return, err = d.Type(off); err != nil {
-					return nil, fmt.Errorf("reading the type of %s: %w", name, err)
-				}
-			}
-			for e.Children {
-				c, err := rd.Next()
-				if err != nil {
-					return nil, fmt.Errorf("reading DWARF: %w", err)
-				}
-				if c == nil || c.Tag == 0 {
-					break
-				}
-				if c.Tag == dwarf.TagFormalParameter {
-					off, _ := c.Val(dwarf.AttrType).(dwarf.Offset)
-					t, err := d.Type(off)
-					if err != nil {
-						return nil, fmt.Errorf("reading a parameter of %s: %w", name, err)
-					}
-					fn.Params = append(fn.Params, t)
-				}
-				if c.Children {
-					rd.SkipChildren()
-				}
-			}
-			info.Funcs[name] = fn
-		case dwarf.TagVariable:
-			name, _ := e.Val(dwarf.AttrName).(string)
-			ext, _ := e.Val(dwarf.AttrExternal).(bool)
-			decl, _ := e.Val(dwarf.AttrDeclaration).(bool)
-			off, ok := e.Val(dwarf.AttrType).(dwarf.Offset)
-			if name != "" && ext && !decl && ok {
-				t, err := d.Type(off)
-				if err != nil {
-					return nil, fmt.Errorf("reading the type of %s: %w", name, err)
-				}
-				info.Vars[name] = t
-			}
-			if e.Children {
-				rd.SkipChildren()
-			}
-		case dwarf.TagCompileUnit, dwarf.TagPartialUnit:
-			// descend
-		default:
-			if e.Children {
-				rd.SkipChildren()
-			}
-		}
+	info = &Info{Funcs: map[string]*Func{}, Vars: map[string]dwarf.Type{}, Classes: map[string]*Class{}}
+	w := &walker{d: d, info: info, rd: d.Reader()}
+	if err := w.walk(); err != nil {
+		return nil, err
 	}
 	return info, nil
 }
@@ -294,26 +262,35 @@ func Diff(old, new *Info, names []string) []Change {
 			if !ok {
 				continue
 			}
-			c := &cmp{symbol: name, seen: map[[2]dwarf.Type]bool{}, done: done}
+			c := &cmp{symbol: name, seen: map[[2]dwarf.Type]bool{}, done: done, old: old, new: new}
+			// A C++ function by its name as written, its symbol beside.
+			fname := name + "()"
+			if of.Name != "" {
+				fname = of.Name + "() [" + name + "]"
+			}
 			if len(of.Params) != len(nf.Params) {
-				c.add(name+"()", Incompatible, fmt.Sprintf("takes %d parameters, was %d", len(nf.Params), len(of.Params)))
+				c.add(fname, Incompatible, fmt.Sprintf("takes %d parameters, was %d", len(nf.Params), len(of.Params)))
 			} else {
 				for i := range of.Params {
-					c.types(fmt.Sprintf("%s() parameter %d", name, i+1), of.Params[i], nf.Params[i])
+					which := fmt.Sprintf("parameter %d", i+1)
+					if i == 0 && of.This {
+						which = "this"
+					}
+					c.types(fname+" "+which, of.Params[i], nf.Params[i])
 				}
 			}
 			switch {
 			case of.Return == nil && nf.Return != nil, of.Return != nil && nf.Return == nil:
-				c.add(name+"() return", Incompatible, fmt.Sprintf("returns %s, was %s", typeName(nf.Return), typeName(of.Return)))
+				c.add(fname+" return", Incompatible, fmt.Sprintf("returns %s, was %s", typeName(nf.Return), typeName(of.Return)))
 			case of.Return != nil:
-				c.types(name+"() return", of.Return, nf.Return)
+				c.types(fname+" return", of.Return, nf.Return)
 			}
 			out = append(out, c.out...)
 			continue
 		}
 		if ov, ok := old.Vars[name]; ok {
 			if nv, ok := new.Vars[name]; ok {
-				c := &cmp{symbol: name, seen: map[[2]dwarf.Type]bool{}, done: done}
+				c := &cmp{symbol: name, seen: map[[2]dwarf.Type]bool{}, done: done, old: old, new: new}
 				c.types(name, ov, nv)
 				out = append(out, c.out...)
 			}
@@ -331,6 +308,8 @@ type cmp struct {
 	done  map[string]bool
 	out   []Change
 	depth int
+	// old and new hold the classes' bases and virtual functions.
+	old, new *Info
 }
 
 // once reports whether the named type pair is compared for the first
@@ -507,6 +486,9 @@ func (c *cmp) record(path string, x, y *dwarf.StructType) {
 	if x.ByteSize != y.ByteSize {
 		c.add(path, Incompatible, fmt.Sprintf("size changed from %d to %d bytes", x.ByteSize, y.ByteSize))
 	}
+	if x.Kind != "union" && x.StructName != "" && x.StructName == y.StructName {
+		c.class(path, c.old.Classes[x.StructName], c.new.Classes[y.StructName])
+	}
 	fields := map[string]*dwarf.StructField{}
 	for _, f := range y.Field {
 		fields[f.Name] = f
@@ -537,6 +519,61 @@ func (c *cmp) record(path string, x, y *dwarf.StructType) {
 			}
 			c.add(path+" → member "+or(g.Name, "(anonymous)"), class, fmt.Sprintf("added at offset %d", g.ByteOffset))
 		}
+	}
+}
+
+// class compares what a C++ class holds beyond its members: its base
+// classes (in order, at their offsets) and its virtual functions'
+// vtable slots. Any change there moves what compiled code reaches
+// through the object or its vtable, in the library and in programs
+// (classes derived in programs included): all are incompatible.
+func (c *cmp) class(path string, a, b *Class) {
+	if a == nil || b == nil {
+		return
+	}
+	bases := func(cl *Class) string {
+		var parts []string
+		for _, b := range cl.Bases {
+			v := ""
+			if b.Virtual {
+				v = "virtual "
+			}
+			parts = append(parts, fmt.Sprintf("%s%s at %d", v, b.Name, b.Offset))
+		}
+		if len(parts) == 0 {
+			return "none"
+		}
+		return strings.Join(parts, ", ")
+	}
+	if ba, bb := bases(a), bases(b); ba != bb {
+		c.add(path+" → base classes", Incompatible, fmt.Sprintf("changed from %s to %s", ba, bb))
+	}
+	names := make([]string, 0, len(a.Virtuals))
+	for n := range a.Virtuals {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		va := a.Virtuals[n]
+		vb, ok := b.Virtuals[n]
+		vp := path + " → virtual " + or(va.Name, n) + "()"
+		switch {
+		case !ok:
+			c.add(vp, Incompatible, "removed from the vtable")
+		case va.Slot != vb.Slot:
+			c.add(vp, Incompatible, fmt.Sprintf("moved from vtable slot %d to %d", va.Slot, vb.Slot))
+		}
+	}
+	names = names[:0]
+	for n := range b.Virtuals {
+		if _, ok := a.Virtuals[n]; !ok {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		vb := b.Virtuals[n]
+		c.add(path+" → virtual "+or(vb.Name, n)+"()", Incompatible, fmt.Sprintf("added at vtable slot %d: the vtable grows, and classes derived from it in programs put their own virtuals where it now is", vb.Slot))
 	}
 }
 

@@ -48,6 +48,9 @@ both default-changed
 lib needed-added old needed-added-old.c
 lib needed-added new needed-added-new.c -lm
 both cxx-virtual-added
+both cxx-virtual-reordered
+both cxx-base-added
+both cxx-member-added
 # Type-level pairs: the symbol tables agree; the debug info does not.
 both param-type
 both return-type

@@ -1,0 +1,11 @@
+// cxx-virtual-reordered: two virtual functions swap places in the
+// class: the symbols stay, the vtable slots move.
+struct Shape {
+  virtual ~Shape();
+  virtual int area() const;
+  virtual int perimeter() const;
+};
+Shape::~Shape() {}
+int Shape::area() const { return 1; }
+int Shape::perimeter() const { return 2; }
+Shape *pair_make() { return new Shape; }
