@@ -30,6 +30,10 @@ import (
 // ErrNoDWARF is returned for an object without debug info.
 var ErrNoDWARF = errors.New("no DWARF debug info")
 
+// ErrSplitDWARF is returned for an object whose debug info is split into
+// .dwo files (gcc -gsplit-dwarf): hitch reads only what the object holds.
+var ErrSplitDWARF = errors.New("split DWARF (.dwo files), which hitch does not read")
+
 // Info is what the debug info says of an object's exported interface.
 type Info struct {
 	// Funcs are the external functions by name.
@@ -170,6 +174,13 @@ func Read(r io.ReaderAt) (info *Info, err error) {
 	w := &walker{d: d, info: info, rd: d.Reader()}
 	if err := w.walk(); err != nil {
 		return nil, err
+	}
+	if len(w.dwo) > 0 {
+		more := ""
+		if len(w.dwo) > 1 {
+			more = fmt.Sprintf(" and %d more", len(w.dwo)-1)
+		}
+		return nil, fmt.Errorf("%w: the types are in %s%s", ErrSplitDWARF, w.dwo[0], more)
 	}
 	return info, nil
 }

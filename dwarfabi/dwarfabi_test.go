@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -84,4 +85,30 @@ func FuzzRead(f *testing.F) {
 			dwarfabi.Diff(info, info, info.Names())
 		}
 	})
+}
+
+// Split DWARF (gcc -gsplit-dwarf, DWARF 5 skeleton units and DWARF 4's
+// GNU extension): the object holds only skeletons; hitch says so by
+// name rather than comparing no types and calling it a type-level diff.
+func TestSplitDWARF(t *testing.T) {
+	if _, err := exec.LookPath("gcc"); err != nil {
+		t.Skip("gcc not installed")
+	}
+	dir := t.TempDir()
+	src := filepath.Join(dir, "a.c")
+	if err := os.WriteFile(src, []byte("struct p { int x; };\nint pair_f(struct p *q) { return q->x; }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"-gdwarf-5", "-gdwarf-4"} {
+		lib := filepath.Join(dir, "lib"+v+".so")
+		cmd := exec.Command("gcc", "-shared", "-fPIC", "-g", v, "-gsplit-dwarf", "-o", lib, src)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("gcc %s: %v: %s", v, err, out)
+		}
+		_, err := dwarfabi.ReadFile(lib)
+		if !errors.Is(err, dwarfabi.ErrSplitDWARF) || !strings.Contains(err.Error(), ".dwo") {
+			t.Errorf("%s: %v, want ErrSplitDWARF naming the .dwo", v, err)
+		}
+	}
 }

@@ -15,6 +15,19 @@ type walker struct {
 	rd   *dwarf.Reader
 	// ref reads single entries by offset (declarations, origins).
 	ref *dwarf.Reader
+	// dwo names the split DWARF files (.dwo) of skeleton units.
+	dwo []string
+}
+
+// dwoName is the .dwo file a skeleton unit's debug info is in, "" for a
+// unit that holds its own.
+func dwoName(e *dwarf.Entry) string {
+	for _, a := range []dwarf.Attr{dwarf.AttrDwoName, 0x2130 /* DW_AT_GNU_dwo_name */} {
+		if n, ok := e.Val(a).(string); ok && n != "" {
+			return n
+		}
+	}
+	return ""
 }
 
 // maxFollow bounds a chain of DW_AT_specification / abstract_origin.
@@ -43,7 +56,17 @@ func (w *walker) walk() error {
 		}
 		nulls = 0
 		switch e.Tag {
+		case dwarf.TagSkeletonUnit:
+			w.dwo = append(w.dwo, dwoName(e))
+			if e.Children {
+				w.rd.SkipChildren()
+			}
+			continue
 		case dwarf.TagCompileUnit, dwarf.TagPartialUnit, dwarf.TagNamespace:
+			// A DWARF 4 split unit is a compile unit naming its .dwo.
+			if n := dwoName(e); n != "" {
+				w.dwo = append(w.dwo, n)
+			}
 			// Descend: C++ puts functions and classes in namespaces.
 			continue
 		case dwarf.TagSubprogram:
