@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/hitch-hpc/hitch/abidiff"
+	"github.com/hitch-hpc/hitch/dwarfabi"
 	"github.com/hitch-hpc/hitch/elffacts"
 	"github.com/hitch-hpc/hitch/elfwalk"
 	"github.com/hitch-hpc/hitch/loader"
@@ -69,6 +70,40 @@ func (r *Result) Exit() int {
 	return code
 }
 
+// Options change a Diff.
+type Options struct {
+	// Old and New start the loaders that find each tree's libraries
+	// (the trees' environments).
+	Old, New []loader.Option
+	// Suppress leaves changes out.
+	Suppress *abidiff.Suppressions
+	// DebugDirs are searched, after each tree's own /usr/lib/debug, for
+	// separate debug info by build ID. A pair whose two libraries both
+	// have debug info is compared at the type level too.
+	DebugDirs []string
+}
+
+// addTypes adds the type level to a pair's report when both libraries
+// have debug info: in the file, or by build ID in the tree's
+// /usr/lib/debug (Debian's -dbg packages) or opts.DebugDirs.
+func (opts Options) addTypes(rep *abidiff.Report, ov *rootfs.View, o library, nv *rootfs.View, n library) {
+	read := func(v *rootfs.View, l library) *dwarfabi.Info {
+		dirs := append([]string{v.HostPath("/usr/lib/debug")}, opts.DebugDirs...)
+		info, err := dwarfabi.ReadFile(v.HostPath(l.path), dirs...)
+		if err != nil {
+			return nil
+		}
+		return info
+	}
+	oi := read(ov, o)
+	if oi == nil {
+		return
+	}
+	if ni := read(nv, n); ni != nil {
+		rep.AddTypes(o.facts, oi, n.facts, ni)
+	}
+}
+
 // library is one soname's file in a tree.
 type library struct {
 	path  string
@@ -119,12 +154,13 @@ func base(soname string) string {
 // Diff compares the shared libraries of two Views. opts are loader
 // options for each (its environment); sup, when set, leaves out the
 // libraries and changes it names.
-func Diff(ctx context.Context, old, new *rootfs.View, oldOpts, newOpts []loader.Option, sup *abidiff.Suppressions) (*Result, error) {
-	ol, err := libraries(ctx, old, oldOpts)
+func Diff(ctx context.Context, old, new *rootfs.View, opts Options) (*Result, error) {
+	sup := opts.Suppress
+	ol, err := libraries(ctx, old, opts.Old)
 	if err != nil {
 		return nil, err
 	}
-	nl, err := libraries(ctx, new, newOpts)
+	nl, err := libraries(ctx, new, opts.New)
 	if err != nil {
 		return nil, err
 	}
@@ -151,6 +187,7 @@ func Diff(ctx context.Context, old, new *rootfs.View, oldOpts, newOpts []loader.
 			continue
 		}
 		rep := abidiff.Diff(o.path, o.facts, n.path, n.facts)
+		opts.addTypes(rep, old, o, new, n)
 		sup.Apply(rep)
 		if rep.Exit() == 0 {
 			r.Unchanged++
@@ -168,6 +205,7 @@ func Diff(ctx context.Context, old, new *rootfs.View, oldOpts, newOpts []loader.
 		if len(gone) == 1 && len(came) == 1 {
 			o, n := ol[gone[0]], nl[came[0]]
 			rep := abidiff.Diff(o.path, o.facts, n.path, n.facts)
+			opts.addTypes(rep, old, o, new, n)
 			sup.Apply(rep)
 			r.Pairs = append(r.Pairs, Pair{Soname: gone[0], NewSoname: came[0], Status: Bumped, Old: o.path, New: n.path, Report: rep})
 			delete(addedByBase, b)

@@ -28,12 +28,16 @@ versions removed, added or moved, default versions changed, variable and
 vtable sizes, functions that became variables, GLOBAL to WEAK, the
 soname, needed libraries, the x86-64 ISA level. When both files carry
 debug info (DWARF) — in the file or, by build ID, in a separate debug
-file under --debug-dir (Debian's -dbg packages) — the types of the functions and variables both export
-too: parameter and return types, struct and union layouts, enum values,
-arrays, typedefs — each with the path from the symbol to the change. Each
-change is incompatible (a program built against OLD may fail with NEW),
-compatible, or harmless (reported, not counted). Trees are compared at
-the symbol level; C++ classes only through their symbols (vtable sizes).
+file under --debug-dir or /usr/lib/debug (Debian's -dbg packages) — the
+types of the functions and variables both export too: parameter and
+return types, struct, union and C++ class layouts (base classes, vtable
+slots), enum values, arrays, typedefs — each with the path from the
+symbol to the change. Split DWARF (.dwo files) is not read: such a pair
+is compared at the symbol level, and hitch says so. Each change is
+incompatible (a program built against OLD may fail with NEW), compatible,
+or harmless (reported, not counted). In trees, a pair whose libraries
+both have debug info (a tree's own /usr/lib/debug is searched first) is
+compared at the type level too.
 
 Exit status is abidiff's bitmask, so scripts written for abidiff keep
 working: 0 no change, 4 compatible changes, 12 an incompatible one
@@ -81,7 +85,7 @@ func runDiff(e *env, args []string) error {
 	}
 	switch {
 	case elf == 0:
-		return diffTrees(e, args, *format, *all, sup)
+		return diffTrees(e, args, *format, *all, sup, debugDirs)
 	case regular < 2:
 		return usagef("compare a library with a library, or a tree with a tree")
 	}
@@ -208,7 +212,7 @@ func isELFFile(path string) bool {
 }
 
 // diffTrees pairs the libraries of two trees by soname and diffs them.
-func diffTrees(e *env, args []string, format string, all bool, sup *abidiff.Suppressions) error {
+func diffTrees(e *env, args []string, format string, all bool, sup *abidiff.Suppressions, debugDirs []string) error {
 	var ims [2]*image.Image
 	for i, ref := range args {
 		im, err := image.Open(e.ctx, ref)
@@ -221,8 +225,9 @@ func diffTrees(e *env, args []string, format string, all bool, sup *abidiff.Supp
 	}
 	progress := newProgress(e.stderr)
 	progress.say("reading the libraries of both trees")
-	r, err := treediff.Diff(e.ctx, ims[0].View, ims[1].View,
-		[]loader.Option{loader.WithEnv(ims[0].Config.Env)}, []loader.Option{loader.WithEnv(ims[1].Config.Env)}, sup)
+	r, err := treediff.Diff(e.ctx, ims[0].View, ims[1].View, treediff.Options{
+		Old: []loader.Option{loader.WithEnv(ims[0].Config.Env)}, New: []loader.Option{loader.WithEnv(ims[1].Config.Env)},
+		Suppress: sup, DebugDirs: debugDirs})
 	progress.clear()
 	if err != nil {
 		fmt.Fprintf(e.stderr, "hitch diff: %v\n", err)
@@ -248,7 +253,17 @@ func diffTrees(e *env, args []string, format string, all bool, sup *abidiff.Supp
 }
 
 func writeTreeDiff(w io.Writer, args []string, r *treediff.Result, all bool) {
-	fmt.Fprintf(w, "%s → %s: libraries paired by soname (symbol level)\n", args[0], args[1])
+	typed := 0
+	for _, p := range r.Pairs {
+		if p.Report != nil && p.Report.Level != "symbols" {
+			typed++
+		}
+	}
+	level := "symbol level; types where both libraries have debug info"
+	if typed == 0 {
+		level = "symbol level: no pair had debug info on both sides"
+	}
+	fmt.Fprintf(w, "%s → %s: libraries paired by soname (%s)\n", args[0], args[1], level)
 	count := map[string]int{}
 	for _, p := range r.Pairs {
 		count[p.Status]++
