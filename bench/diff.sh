@@ -47,3 +47,20 @@ if [ -d /usr/lib/debug/.build-id ] && dpkg-query -W -f='${Status}' libc6-dbg 2>/
 else
   echo "libc with debug info: skipped (apt-get install libc6-dbg)"
 fi
+
+# libstdc++ with debug info: bullseye's libstdc++6-10-dbg (an unstripped
+# copy of the library, fetched and unpacked into bench/out) against this
+# machine's bookworm libstdc++6-12-dbg (apt-get install libstdc++6-12-dbg).
+new=/usr/lib/x86_64-linux-gnu/debug/libstdc++.so.6.0.30
+if [ -f "$new" ]; then
+  dbg=$out/stdcxx-dbg-bullseye
+  if [ ! -d "$dbg/usr/lib" ]; then
+    curl -fsS -o "$out/libstdcxx-dbg.deb" http://deb.debian.org/debian/pool/main/g/gcc-10/libstdc++6-10-dbg_10.2.1-6_amd64.deb
+    echo "9b4b59dadd6807bff6cd4b76938668759de6c5385f3126fead91b17d7899c4fd  $out/libstdcxx-dbg.deb" | sha256sum -c --quiet
+    dpkg-deb -x "$out/libstdcxx-dbg.deb" "$dbg"
+  fi
+  old=$dbg/usr/lib/x86_64-linux-gnu/debug/libstdc++.so.6.0.28
+  printf '%-16s %-32s %s\n' "libstdc++ (debug)" "$(best abidiff "$old" "$new")" "$(best "$out/hitch" diff "$old" "$new")"
+else
+  echo "libstdc++ with debug info: skipped (apt-get install libstdc++6-12-dbg)"
+fi

@@ -15,6 +15,7 @@
 package dwarfabi
 
 import (
+	"bytes"
 	"debug/dwarf"
 	"debug/elf"
 	"encoding/hex"
@@ -53,6 +54,9 @@ type Class struct {
 	// Virtuals are the virtual functions the class declares, by linkage
 	// name (else name), with their vtable slots.
 	Virtuals map[string]Virtual
+	// Static are the static data members: not part of the layout, though
+	// DWARF 4 lists them among the members (debug/dwarf, at offset 0).
+	Static map[string]bool
 }
 
 // Base is a direct base class.
@@ -166,14 +170,30 @@ func Read(r io.ReaderAt) (info *Info, err error) {
 	if f.Section(".debug_info") == nil && f.Section(".zdebug_info") == nil {
 		return nil, ErrNoDWARF
 	}
-	d, err := typesDWARF(f)
+	d, sec, err := typesDWARF(f)
 	if err != nil {
 		return nil, fmt.Errorf("reading DWARF: %w", err)
 	}
 	info = &Info{Funcs: map[string]*Func{}, Vars: map[string]dwarf.Type{}, Classes: map[string]*Class{}}
 	w := &walker{d: d, info: info, rd: d.Reader()}
 	if err := w.walk(); err != nil {
-		return nil, err
+		// C++'s char16_t and char32_t, which debug/dwarf cannot type:
+		// rewritten as unsigned characters of their size, read again.
+		if !strings.Contains(err.Error(), "unrecognized encoding attribute value") || sec == nil {
+			return nil, err
+		}
+		psec, ok := sec.patchUTF(d)
+		if !ok {
+			return nil, err
+		}
+		if d, err = psec.build(); err != nil {
+			return nil, fmt.Errorf("reading DWARF: %w", err)
+		}
+		info = &Info{Funcs: map[string]*Func{}, Vars: map[string]dwarf.Type{}, Classes: map[string]*Class{}}
+		w = &walker{d: d, info: info, rd: d.Reader()}
+		if err := w.walk(); err != nil {
+			return nil, err
+		}
 	}
 	if len(w.dwo) > 0 {
 		more := ""
@@ -189,58 +209,190 @@ func Read(r io.ReaderAt) (info *Info, err error) {
 // than types (line tables, location and range lists, frames): they are
 // most of a big library's debug info and are never read here. Relocatable
 // objects (whose debug sections need relocating) take the standard path.
-func typesDWARF(f *elf.File) (*dwarf.Data, error) {
+func typesDWARF(f *elf.File) (*dwarf.Data, *sections, error) {
 	if f.Type == elf.ET_REL {
-		return f.DWARF()
+		d, err := f.DWARF()
+		return d, nil, err
 	}
-	want := map[string]bool{"abbrev": true, "info": true, "str": true, "types": true,
+	want := map[string]bool{"abbrev": true, "info": true, "str": true,
 		"str_offsets": true, "line_str": true, "addr": true}
-	dat := map[string][]byte{}
+	sec := &sections{dat: map[string][]byte{}}
 	for _, s := range f.Sections {
 		name, ok := strings.CutPrefix(s.Name, ".debug_")
 		if !ok {
 			name, ok = strings.CutPrefix(s.Name, ".zdebug_")
 		}
-		if !ok || !want[name] || s.Type == elf.SHT_NOBITS {
+		if !ok || s.Type == elf.SHT_NOBITS {
 			continue
 		}
-		if _, dup := dat[name]; dup && name != "types" {
+		if name == "types" {
+			b, err := s.Data()
+			if err != nil {
+				return nil, nil, fmt.Errorf("section %s: %w", s.Name, err)
+			}
+			sec.types = append(sec.types, b)
+			continue
+		}
+		if _, dup := sec.dat[name]; dup || !want[name] {
 			continue
 		}
 		b, err := s.Data()
 		if err != nil {
-			return nil, fmt.Errorf("section %s: %w", s.Name, err)
+			return nil, nil, fmt.Errorf("section %s: %w", s.Name, err)
 		}
-		if name == "types" {
-			// Added after the units below.
-			continue
-		}
-		dat[name] = b
+		sec.dat[name] = b
 	}
-	d, err := dwarf.New(dat["abbrev"], nil, nil, dat["info"], nil, nil, nil, dat["str"])
+	d, err := sec.build()
+	return d, sec, err
+}
+
+// sections are the debug sections a dwarf.Data is built from.
+type sections struct {
+	dat   map[string][]byte
+	types [][]byte // DWARF 4 .debug_types
+}
+
+func (sec *sections) build() (*dwarf.Data, error) {
+	d, err := dwarf.New(sec.dat["abbrev"], nil, nil, sec.dat["info"], nil, nil, nil, sec.dat["str"])
 	if err != nil {
 		return nil, err
 	}
 	for _, name := range []string{"str_offsets", "line_str", "addr"} {
-		if b, ok := dat[name]; ok {
+		if b, ok := sec.dat[name]; ok {
 			if err := d.AddSection(".debug_"+name, b); err != nil {
 				return nil, err
 			}
 		}
 	}
-	for i, s := range f.Sections {
-		if s.Name != ".debug_types" && s.Name != ".zdebug_types" {
-			continue
-		}
-		b, err := s.Data()
-		if err != nil {
-			return nil, fmt.Errorf("section %s: %w", s.Name, err)
-		}
+	for i, b := range sec.types {
 		if err := d.AddTypes(fmt.Sprintf("types-%d", i), b); err != nil {
 			return nil, err
 		}
 	}
 	return d, nil
+}
+
+// utfEncoding is DW_ATE_UTF, the encoding of C++'s char8_t, char16_t
+// and char32_t (gcc 10 and later), which debug/dwarf (Go 1.26) does not
+// know: it fails every type that reaches one.
+const utfEncoding = 0x10
+
+// patchUTF returns the sections with every DW_ATE_UTF base type's
+// encoding byte rewritten as DW_ATE_unsigned_char, which debug/dwarf
+// reads (the name and size stay, and they are what hitch compares).
+// The byte is found after the entry's abbreviation code and checked by
+// reading the entry again; false when some cannot be rewritten (an
+// encoding held in the abbreviation, say).
+func (sec *sections) patchUTF(d *dwarf.Data) (*sections, bool) {
+	info := sec.dat["info"]
+	if info == nil {
+		return nil, false
+	}
+	type target struct {
+		off  dwarf.Offset
+		name string
+		size int64
+		try  int // the candidate byte, counted from the entry's start
+	}
+	var todo []*target
+	rd := d.Reader()
+	for {
+		e, err := rd.Next()
+		if err != nil || e == nil {
+			break
+		}
+		if e.Tag == dwarf.TagBaseType {
+			if enc, _ := e.Val(dwarf.AttrEncoding).(int64); enc == utfEncoding {
+				name, _ := e.Val(dwarf.AttrName).(string)
+				size, _ := e.Val(dwarf.AttrByteSize).(int64)
+				todo = append(todo, &target{off: e.Offset, name: name, size: size})
+			}
+		}
+		if e.Children && e.Tag != dwarf.TagCompileUnit && e.Tag != dwarf.TagPartialUnit && e.Tag != dwarf.TagNamespace {
+			rd.SkipChildren()
+		}
+	}
+	if len(todo) == 0 {
+		return nil, false
+	}
+	out := &sections{dat: map[string][]byte{}, types: sec.types}
+	for k, v := range sec.dat {
+		out.dat[k] = v
+	}
+	// gcc writes the encoding in the abbreviation when every such type
+	// shares it (DW_AT_encoding 0x3e, DW_FORM_implicit_const 0x21, then
+	// the value): rewritten there, it needs no change in the entries.
+	if abbrev := sec.dat["abbrev"]; bytes.Contains(abbrev, []byte{0x3e, 0x21, utfEncoding}) {
+		out.dat["abbrev"] = bytes.ReplaceAll(abbrev, []byte{0x3e, 0x21, utfEncoding}, []byte{0x3e, 0x21, 0x08})
+		nd, err := out.build()
+		if err != nil {
+			return nil, false
+		}
+		r := nd.Reader()
+		var left []*target
+		for _, t := range todo {
+			r.Seek(t.off)
+			if e, err := r.Next(); err == nil && e != nil {
+				if enc, _ := e.Val(dwarf.AttrEncoding).(int64); enc == utfEncoding {
+					left = append(left, t)
+				}
+			}
+		}
+		if todo = left; len(todo) == 0 {
+			return out, true
+		}
+	}
+	patched := append([]byte(nil), info...)
+	next := func(t *target) bool {
+		for t.try++; t.try < 16 && int(t.off)+t.try < len(patched); t.try++ {
+			if patched[int(t.off)+t.try] == utfEncoding {
+				patched[int(t.off)+t.try] = 0x08 // DW_ATE_unsigned_char
+				return true
+			}
+		}
+		return false
+	}
+	for _, t := range todo {
+		if !next(t) {
+			return nil, false
+		}
+	}
+	out.dat["info"] = patched
+	// Check each rewrite by reading the entry again; a wrong byte is put
+	// back and the next candidate tried, a few rounds at most.
+	for round := 0; round < 4; round++ {
+		nd, err := out.build()
+		if err != nil {
+			return nil, false
+		}
+		var wrong []*target
+		r := nd.Reader()
+		for _, t := range todo {
+			r.Seek(t.off)
+			e, err := r.Next()
+			if err != nil || e == nil {
+				wrong = append(wrong, t)
+				continue
+			}
+			enc, _ := e.Val(dwarf.AttrEncoding).(int64)
+			name, _ := e.Val(dwarf.AttrName).(string)
+			size, _ := e.Val(dwarf.AttrByteSize).(int64)
+			if e.Tag != dwarf.TagBaseType || enc != 0x08 || name != t.name || size != t.size {
+				wrong = append(wrong, t)
+			}
+		}
+		if len(wrong) == 0 {
+			return out, true
+		}
+		for _, t := range wrong {
+			patched[int(t.off)+t.try] = utfEncoding
+			if !next(t) {
+				return nil, false
+			}
+		}
+		todo = wrong
+	}
+	return nil, false
 }
 
 // Classes of a change.
@@ -426,7 +578,8 @@ func (c *cmp) types(path string, a, b dwarf.Type) {
 		c.types(path+" → *", x.Type, y.Type)
 	case *dwarf.StructType:
 		y, ok := sb.(*dwarf.StructType)
-		if !ok || x.Kind != y.Kind {
+		// C++'s struct and class differ only in default access.
+		if !ok || x.Kind != y.Kind && (x.Kind == "union" || y.Kind == "union") {
 			c.add(path, Incompatible, fmt.Sprintf("type changed from %s to %s", typeName(a), typeName(b)))
 			return
 		}
@@ -500,12 +653,24 @@ func (c *cmp) record(path string, x, y *dwarf.StructType) {
 	if x.Kind != "union" && x.StructName != "" && x.StructName == y.StructName {
 		c.class(path, c.old.Classes[x.StructName], c.new.Classes[y.StructName])
 	}
-	fields := map[string]*dwarf.StructField{}
+	// Static members hold no place in the object.
+	var xf, yf []*dwarf.StructField
+	for _, f := range x.Field {
+		if cl := c.old.Classes[x.StructName]; cl == nil || !cl.Static[f.Name] {
+			xf = append(xf, f)
+		}
+	}
 	for _, f := range y.Field {
+		if cl := c.new.Classes[y.StructName]; cl == nil || !cl.Static[f.Name] {
+			yf = append(yf, f)
+		}
+	}
+	fields := map[string]*dwarf.StructField{}
+	for _, f := range yf {
 		fields[f.Name] = f
 	}
 	seen := map[string]bool{}
-	for _, f := range x.Field {
+	for _, f := range xf {
 		seen[f.Name] = true
 		g, ok := fields[f.Name]
 		mp := path + " → member " + or(f.Name, "(anonymous)")
@@ -522,7 +687,7 @@ func (c *cmp) record(path string, x, y *dwarf.StructType) {
 		}
 		c.types(mp, f.Type, g.Type)
 	}
-	for _, g := range y.Field {
+	for _, g := range yf {
 		if !seen[g.Name] {
 			class := Incompatible
 			if x.ByteSize == y.ByteSize {
@@ -557,7 +722,18 @@ func (c *cmp) class(path string, a, b *Class) {
 		return strings.Join(parts, ", ")
 	}
 	if ba, bb := bases(a), bases(b); ba != bb {
-		c.add(path+" → base classes", Incompatible, fmt.Sprintf("changed from %s to %s", ba, bb))
+		class := Incompatible
+		if len(a.Bases) == len(b.Bases) {
+			// The same places, other names (a base class renamed):
+			// what the derived class's size and members say counts.
+			class = Harmless
+			for i := range a.Bases {
+				if a.Bases[i].Offset != b.Bases[i].Offset || a.Bases[i].Virtual != b.Bases[i].Virtual {
+					class = Incompatible
+				}
+			}
+		}
+		c.add(path+" → base classes", class, fmt.Sprintf("changed from %s to %s", ba, bb))
 	}
 	names := make([]string, 0, len(a.Virtuals))
 	for n := range a.Virtuals {

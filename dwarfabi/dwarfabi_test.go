@@ -112,3 +112,37 @@ func TestSplitDWARF(t *testing.T) {
 		}
 	}
 }
+
+// C++'s char16_t and char32_t are DW_ATE_UTF base types (gcc 10 and
+// later), which debug/dwarf cannot type: hitch reads them as unsigned
+// characters of their size and name, rather than failing the library
+// (libstdc++ did).
+func TestUTFCharTypes(t *testing.T) {
+	if _, err := exec.LookPath("g++"); err != nil {
+		t.Skip("g++ not installed")
+	}
+	dir := t.TempDir()
+	src := filepath.Join(dir, "u.cc")
+	if err := os.WriteFile(src, []byte("struct S { char16_t a; char32_t b; };\nint u_f(char32_t c, S *s) { return c + s->a; }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// DWARF 5: the encoding in the abbreviation (implicit_const);
+	// DWARF 4: in each entry.
+	for _, v := range []string{"-gdwarf-5", "-gdwarf-4"} {
+		lib := filepath.Join(dir, "libu"+v+".so")
+		if out, err := exec.Command("g++", "-shared", "-fPIC", "-g", v, "-o", lib, src).CombinedOutput(); err != nil {
+			t.Fatalf("g++: %v: %s", err, out)
+		}
+		info, err := dwarfabi.ReadFile(lib)
+		if err != nil {
+			t.Fatalf("%s: %v", v, err)
+		}
+		fn := info.Funcs["_Z3u_fDiP1S"]
+		if fn == nil || len(fn.Params) != 2 || fn.Params[0].String() != "char32_t" || fn.Params[0].Size() != 4 {
+			t.Fatalf("%s: u_f: %+v (functions %v)", v, fn, info.Names())
+		}
+		if d := dwarfabi.Diff(info, info, info.Names()); len(d) != 0 {
+			t.Errorf("%s: a library against itself: %+v", v, d)
+		}
+	}
+}

@@ -175,6 +175,7 @@ func (w *walker) function(e *dwarf.Entry) error {
 	if fn.Return, _, err = w.typeOf(e); err != nil {
 		return fmt.Errorf("reading the type of %s: %w", name, err)
 	}
+	untyped := 0
 	for e.Children {
 		c, err := w.rd.Next()
 		if err != nil {
@@ -184,9 +185,12 @@ func (w *walker) function(e *dwarf.Entry) error {
 			break
 		}
 		if c.Tag == dwarf.TagFormalParameter {
-			t, _, err := w.typeOf(c)
+			t, ok, err := w.typeOf(c)
 			if err != nil {
 				return fmt.Errorf("reading a parameter of %s: %w", name, err)
+			}
+			if !ok {
+				untyped++
 			}
 			if art, _ := w.attr(c, dwarf.AttrArtificial).(bool); art && len(fn.Params) == 0 {
 				fn.This = true
@@ -196,6 +200,19 @@ func (w *walker) function(e *dwarf.Entry) error {
 		if c.Children {
 			w.rd.SkipChildren()
 		}
+	}
+	if untyped > 0 {
+		// gcc's C++ constructor and destructor variants (C1/C2, D1/D2)
+		// describe their parameters as bare entries: the types are the
+		// declaration's, in the class.
+		params, ok, err := w.declParams(e)
+		if err != nil {
+			return fmt.Errorf("reading the parameters of %s: %w", name, err)
+		}
+		if !ok || len(params) != len(fn.Params) {
+			return nil // no complete signature: not compared
+		}
+		fn.Params = params
 	}
 	// A concrete instance (DW_AT_abstract_origin: an inlined function's
 	// out-of-line copy, or a clone such as .isra or .constprop, whose
@@ -210,6 +227,60 @@ func (w *walker) function(e *dwarf.Entry) error {
 		w.info.Funcs[n] = fn
 	}
 	return nil
+}
+
+// declParams reads the parameter types of the first function along e's
+// declaration and origin links whose parameters all have a type; false
+// when none does.
+func (w *walker) declParams(e *dwarf.Entry) ([]dwarf.Type, bool, error) {
+	for i := 0; e != nil && i < maxFollow; i++ {
+		off, ok := e.Val(dwarf.AttrSpecification).(dwarf.Offset)
+		if !ok {
+			if off, ok = e.Val(dwarf.AttrAbstractOrigin).(dwarf.Offset); !ok {
+				return nil, false, nil
+			}
+		}
+		r := w.d.Reader()
+		r.Seek(off)
+		next, err := r.Next()
+		if err != nil || next == nil {
+			return nil, false, nil
+		}
+		e = next
+		if !e.Children {
+			continue
+		}
+		var params []dwarf.Type
+		complete := true
+		for {
+			c, err := r.Next()
+			if err != nil {
+				return nil, false, nil
+			}
+			if c == nil || c.Tag == 0 {
+				break
+			}
+			if c.Tag == dwarf.TagFormalParameter {
+				toff, ok := c.Val(dwarf.AttrType).(dwarf.Offset)
+				if !ok {
+					complete = false
+				} else {
+					t, err := w.d.Type(toff)
+					if err != nil {
+						return nil, false, err
+					}
+					params = append(params, t)
+				}
+			}
+			if c.Children {
+				r.SkipChildren()
+			}
+		}
+		if complete && len(params) > 0 {
+			return params, true, nil
+		}
+	}
+	return nil, false, nil
 }
 
 // names are the names an entity is recorded under: its symbol name, and
@@ -257,7 +328,7 @@ func (w *walker) class(e *dwarf.Entry) error {
 		w.rd.SkipChildren()
 		return nil
 	}
-	cl := &Class{Virtuals: map[string]Virtual{}}
+	cl := &Class{Virtuals: map[string]Virtual{}, Static: map[string]bool{}}
 	for {
 		c, err := w.rd.Next()
 		if err != nil {
@@ -278,6 +349,14 @@ func (w *walker) class(e *dwarf.Entry) error {
 			v, _ := c.Val(dwarf.AttrVirtuality).(int64)
 			b.Virtual = v != 0
 			cl.Bases = append(cl.Bases, b)
+		case dwarf.TagMember, dwarf.TagVariable:
+			// A static data member: DWARF 4 declares it as a member, 5
+			// as a variable.
+			decl, _ := c.Val(dwarf.AttrDeclaration).(bool)
+			ext, _ := c.Val(dwarf.AttrExternal).(bool)
+			if n, _ := c.Val(dwarf.AttrName).(string); n != "" && (c.Tag == dwarf.TagVariable || decl || ext) {
+				cl.Static[n] = true
+			}
 		case dwarf.TagSubprogram:
 			if v, _ := c.Val(dwarf.AttrVirtuality).(int64); v != 0 {
 				slot := int64(-1)
