@@ -263,6 +263,75 @@ func TestVerify(t *testing.T) {
 	}
 }
 
+// TestVerifyPlanFile: a plan written by hitch plan --emit json is what
+// verify --plan runs; edited so that MPICH's libmpich stays the image's,
+// the edited plan is what runs, and hitch and the loader agree on it.
+func TestVerifyPlanFile(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs mount namespaces (root)")
+	}
+	image, host := fixture.Rootfs(t, "trixie"), fixture.Rootfs(t, "bookworm")
+	t.Setenv("HITCH_CACHE_DIR", t.TempDir())
+	var out, errOut bytes.Buffer
+	if code := cli.Main(t.Context(), []string{"plan", image, "--interface", "mpi", "--host", host, "--emit", "json"}, &out, &errOut); code != cli.ExitOK {
+		t.Fatalf("plan: exit %d: %s", code, errOut.String())
+	}
+	var p map[string]any
+	if err := json.Unmarshal(out.Bytes(), &p); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "plan.json")
+	if err := os.WriteFile(file, out.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	code := cli.Main(t.Context(), []string{"verify", image, "/opt/hitch/hello_mpich", "--plan", file}, &out, &errOut)
+	if code != cli.ExitOK || !strings.Contains(out.String(), "1 file: hitch and the loader agree on 1") && !strings.Contains(out.String(), "1 files: hitch and the loader agree on 1") {
+		t.Fatalf("verify --plan: exit %d:\n%s%s", code, out.String(), errOut.String())
+	}
+	// Edited: no bind of libmpich.
+	binds := p["binds"].([]any)
+	var kept []any
+	for _, b := range binds {
+		if !strings.HasPrefix(b.(map[string]any)["soname"].(string), "libmpich.so") {
+			kept = append(kept, b)
+		}
+	}
+	if len(kept) == len(binds) {
+		t.Fatalf("the plan binds no libmpich: %v", binds)
+	}
+	p["binds"] = kept
+	b, _ := json.Marshal(p)
+	if err := os.WriteFile(file, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	code = cli.Main(t.Context(), []string{"verify", image, "/opt/hitch/hello_mpich", "--plan", file, "--format", "json"}, &out, &errOut)
+	if code != cli.ExitOK {
+		t.Fatalf("verify the edited plan: exit %d:\n%s%s", code, out.String(), errOut.String())
+	}
+	var doc struct {
+		Plan struct {
+			Binds []struct{ Soname string }
+		}
+		Results []struct{ Agree bool }
+	}
+	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range doc.Plan.Binds {
+		if strings.HasPrefix(b.Soname, "libmpich.so") {
+			t.Errorf("the edited plan still binds %s", b.Soname)
+		}
+	}
+	if len(doc.Results) != 1 || !doc.Results[0].Agree {
+		t.Errorf("results %+v: want the loader and hitch to agree on the edited plan", doc.Results)
+	}
+	if code := cli.Main(t.Context(), []string{"verify", image, "--plan", file, "--interface", "mpi"}, &out, &errOut); code != cli.ExitUsage {
+		t.Errorf("--plan with --interface: exit %d", code)
+	}
+}
+
 // TestScanAndLs: hitch scan into a catalog named by --db, twice, then
 // hitch ls.
 func TestScanAndLs(t *testing.T) {

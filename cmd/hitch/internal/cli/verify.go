@@ -1,13 +1,18 @@
 package cli
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
+	"path"
+	"path/filepath"
 
 	"github.com/hitch-hpc/hitch/check"
 	"github.com/hitch-hpc/hitch/image"
 	"github.com/hitch-hpc/hitch/loader"
 	"github.com/hitch-hpc/hitch/plan"
+	"github.com/hitch-hpc/hitch/rootfs"
 	"github.com/hitch-hpc/hitch/storeview"
 	"github.com/hitch-hpc/hitch/verify"
 )
@@ -21,7 +26,9 @@ ldd's mode with every symbol bound now. The list of libraries and the
 loader's complaints are compared with hitch's prediction.
 
 Files are the PATHs given, or the image's entrypoint (--entrypoint), or
-with --interface every object the host's libraries reach. Nothing is
+with --interface every object the host's libraries reach. --plan FILE
+verifies a plan written by 'hitch plan --emit json' (edited or not)
+instead of making one: its binds, read-only, and its environment. Nothing is
 mounted outside the namespace; it ends with the command. Needs Linux and
 root.
 
@@ -54,6 +61,7 @@ func runVerify(e *env, args []string) error {
 	vf := addViewFlags(fs)
 	hf := addHostFlags(fs)
 	entrypoint := fs.Bool("entrypoint", false, "verify the image's entrypoint (or command)")
+	planFile := fs.String("plan", "", "verify the plan in `FILE` (what 'hitch plan --emit json' writes, edited or not) rather than making one with --interface")
 	args, err := e.parse(fs, args)
 	if err != nil {
 		return err
@@ -84,7 +92,24 @@ func runVerify(e *env, args []string) error {
 	env := o.env
 	view := o.view
 	var p *plan.Plan
-	if *hf.iface != "" {
+	var copts check.Options
+	switch {
+	case *planFile != "" && *hf.iface != "":
+		return usagef("--plan and --interface exclude each other: a plan is read or made")
+	case *planFile != "":
+		if p, err = readPlan(*planFile); err != nil {
+			return err
+		}
+		merged, opts, err := check.WithPlan(o.view, p, check.Options{Loader: o.opts})
+		if err != nil {
+			return fmt.Errorf("%s: %w", *planFile, err)
+		}
+		defer merged.Close()
+		view, copts = merged, opts
+		for _, b := range p.Binds {
+			binds = append(binds, rootfs.Bind{Src: b.Src, Dst: b.Dst})
+		}
+	case *hf.iface != "":
 		pl, err := hf.apply(e, o)
 		if err != nil {
 			return err
@@ -93,12 +118,14 @@ func runVerify(e *env, args []string) error {
 		if pl.host.image.Kind == storeview.Kind {
 			return usagef("--host %s: the catalog holds facts, not files; verify runs the real loader, so name the host itself", *hf.host)
 		}
-		p, view = pl.plan, pl.view
+		p, view, copts = pl.plan, pl.view, pl.check
 		binds = append(binds, pl.binds...)
+	}
+	if p != nil {
 		env = append(append([]string(nil), env...), p.Env...)
 		if len(paths) == 0 {
 			// What the host's libraries reach.
-			opts := pl.check
+			opts := copts
 			if _, err := check.Run(e.ctx, view, nil, opts, func(v check.Verdict) error {
 				if v.Err == nil && len(v.Shadowed) > 0 && v.Type != "static" {
 					paths = append(paths, v.Path)
@@ -110,7 +137,7 @@ func runVerify(e *env, args []string) error {
 		}
 	}
 	if len(paths) == 0 {
-		return usagef("no files to verify: name PATHs, or use --entrypoint or --interface")
+		return usagef("no files to verify: name PATHs, or use --entrypoint, --interface or --plan")
 	}
 	// The overlay's scratch directories go in hitch's cache, the only
 	// place hitch writes.
@@ -173,4 +200,28 @@ func hasNotFound(list []string) bool {
 		}
 	}
 	return false
+}
+
+// readPlan reads a plan written by 'hitch plan --emit json', naming the
+// file in any error.
+func readPlan(file string) (*plan.Plan, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	var p plan.Plan
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		return nil, fmt.Errorf("%s: not a plan ('hitch plan --emit json' writes one): %w", file, err)
+	}
+	for i, b := range p.Binds {
+		if !filepath.IsAbs(b.Src) || !path.IsAbs(b.Dst) {
+			return nil, fmt.Errorf("%s: bind %d: want absolute paths, have %q → %q", file, i+1, b.Src, b.Dst)
+		}
+		if _, err := os.Stat(b.Src); err != nil {
+			return nil, fmt.Errorf("%s: bind %d: %w", file, i+1, err)
+		}
+	}
+	return &p, nil
 }
