@@ -1,0 +1,475 @@
+// Package solve answers CUDF requests: which packages to have installed
+// so that every installed package's dependencies hold, no two installed
+// packages conflict (a package never conflicts with itself), the keep
+// properties and the request (install, remove, upgrade) hold — CUDF 2.0's
+// semantics — and, among such installations, the best by a criterion.
+//
+// The universe is sliced first (only what the request and the installed
+// packages can reach enters the model), encoded as clauses and cardinality
+// constraints, and solved with gophersat behind the small Solver
+// interface. Optimization is lexicographic and proven: each objective is
+// minimized by repeated solving under a tightening bound, then fixed at its
+// optimum before the next.
+package solve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/hitch-hpc/hitch/cudf"
+)
+
+// ErrUnsat is returned when no installation satisfies the request.
+var ErrUnsat = errors.New("no installation satisfies the request")
+
+// Criterion is one objective to minimize: the number of package names
+// removed (installed before, no version after) or new (installed after,
+// not before), or of package versions changed (installed before and not
+// after, or the other way round).
+//
+// changed counts versions as aspcud does (MISC 2012's count(changed)
+// over the set of changed packages); MISC 2010's definition and mccs
+// count names: given the choice between moving two installed packages
+// to new versions (two names, four versions) and installing three new
+// ones, aspcud takes the second and mccs the first
+// (testdata/changed-versions.cudf).
+type Criterion string
+
+// The objectives.
+const (
+	Removed Criterion = "removed"
+	Changed Criterion = "changed"
+	New     Criterion = "new"
+)
+
+// Paranoid is MISC's paranoid criterion: fewest removed, then fewest
+// changed.
+var Paranoid = []Criterion{Removed, Changed}
+
+// Options change a Solve.
+type Options struct {
+	// Criteria are minimized in order; none: any solution.
+	Criteria []Criterion
+}
+
+// Result is a solution.
+type Result struct {
+	// Installed are the packages installed in the solution, in the
+	// universe's order.
+	Installed []*cudf.Package
+	// Objective is each criterion's value, in order.
+	Objective []int
+	// Optimal is set when every criterion's value is proven the least.
+	Optimal bool
+	// Vars and Constraints count the model solved (after slicing).
+	Vars, Constraints int
+}
+
+// Solve answers doc's request over its universe.
+func Solve(ctx context.Context, doc *cudf.Document, opts Options) (*Result, error) {
+	if doc.Request == nil {
+		return nil, errors.New("the document has no request")
+	}
+	u := newUniverse(doc.Packages)
+	m := u.model(doc.Request)
+	if m.err != nil {
+		return nil, m.err
+	}
+	// The objectives' variables and definitions join the model first.
+	objectives := make([][]int, len(opts.Criteria))
+	for k, c := range opts.Criteria {
+		lits, err := m.objective(c)
+		if err != nil {
+			return nil, err
+		}
+		objectives[k] = lits
+	}
+	res := &Result{Vars: m.nvars, Constraints: len(m.cons)}
+	model, ok, err := m.solve(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, ErrUnsat
+	}
+	res.Optimal = true
+	var fixed []constraint
+	for _, lits := range objectives {
+		best := count(model, lits)
+		// Tighten until nothing better exists: the last model is optimal.
+		for best > 0 {
+			next, ok, err := m.solve(ctx, append(fixed, atMost(lits, best-1)))
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				break
+			}
+			model, best = next, count(next, lits)
+		}
+		fixed = append(fixed, atMost(lits, best))
+		res.Objective = append(res.Objective, best)
+	}
+	for i, p := range u.pkgs {
+		if v := m.varOf[i]; v > 0 && model[v] {
+			res.Installed = append(res.Installed, p)
+		}
+	}
+	return res, nil
+}
+
+func count(model []bool, lits []int) int {
+	n := 0
+	for _, l := range lits {
+		if l > 0 && model[l] || l < 0 && !model[-l] {
+			n++
+		}
+	}
+	return n
+}
+
+// universe indexes packages by name and by the features they provide.
+type universe struct {
+	pkgs   []*cudf.Package
+	byName map[string][]int
+	// provides maps a feature to the packages providing it, with the
+	// provided version (0: every version).
+	provides map[string][]provider
+}
+
+type provider struct {
+	pkg     int
+	version int64 // 0: unversioned
+}
+
+func newUniverse(pkgs []*cudf.Package) *universe {
+	u := &universe{pkgs: pkgs, byName: map[string][]int{}, provides: map[string][]provider{}}
+	for i, p := range pkgs {
+		u.byName[p.Name] = append(u.byName[p.Name], i)
+		for _, f := range p.Provides {
+			v := int64(0)
+			if f.Op == cudf.Eq {
+				v = f.Version
+			}
+			u.provides[f.Name] = append(u.provides[f.Name], provider{pkg: i, version: v})
+		}
+	}
+	return u
+}
+
+// candidates are the packages that satisfy vp: of that name and a
+// matching version, or providing it (an unversioned provision satisfies
+// every constraint), sorted.
+func (u *universe) candidates(vp cudf.VPkg) []int {
+	var out []int
+	for _, i := range u.byName[vp.Name] {
+		if vp.Op.Holds(u.pkgs[i].Version, vp.Version) {
+			out = append(out, i)
+		}
+	}
+	for _, pr := range u.provides[vp.Name] {
+		if pr.version == 0 || vp.Op.Holds(pr.version, vp.Version) {
+			out = append(out, pr.pkg)
+		}
+	}
+	sort.Ints(out)
+	// A package both named and providing it counts once.
+	j := 0
+	for i, x := range out {
+		if i == 0 || x != out[j-1] {
+			out[j] = x
+			j++
+		}
+	}
+	return out[:j]
+}
+
+// constraint is sum of lits >= atLeast, or (atMost >= 0) sum <= atMost.
+type constraint struct {
+	lits    []int
+	atLeast int
+	atMost  int // -1 for none
+}
+
+func clause(lits ...int) constraint { return constraint{lits: lits, atLeast: 1, atMost: -1} }
+
+func atMost(lits []int, n int) constraint {
+	return constraint{lits: append([]int(nil), lits...), atMost: n}
+}
+
+// model is the encoded problem.
+type model struct {
+	u     *universe
+	varOf []int // package index → variable (0: sliced away, never installed)
+	nvars int
+	cons  []constraint
+	// wasInstalled names: their versions installed before.
+	before map[string][]int
+	err    error
+	names  []string // the names in the model, sorted
+}
+
+func (m *model) newVar() int {
+	m.nvars++
+	return m.nvars
+}
+
+// lit is the variable of package i, or 0 when it is sliced away.
+func (m *model) lit(i int) int { return m.varOf[i] }
+
+// model slices the universe and encodes the request.
+func (u *universe) model(req *cudf.Request) *model {
+	m := &model{u: u, varOf: make([]int, len(u.pkgs)), before: map[string][]int{}}
+	// Slice: from the installed packages and the request's candidates,
+	// along dependencies (and the providers a kept feature needs).
+	reach := make([]bool, len(u.pkgs))
+	var queue []int
+	push := func(i int) {
+		if !reach[i] {
+			reach[i] = true
+			queue = append(queue, i)
+		}
+	}
+	for i, p := range u.pkgs {
+		if p.Installed {
+			// Every version of an installed name: another may replace
+			// one that can no longer stay.
+			for _, j := range u.byName[p.Name] {
+				push(j)
+			}
+			m.before[p.Name] = append(m.before[p.Name], i)
+		}
+	}
+	for _, l := range [][]cudf.VPkg{req.Install, req.Upgrade} {
+		for _, vp := range l {
+			for _, i := range u.candidates(vp) {
+				push(i)
+			}
+			for _, i := range u.byName[vp.Name] {
+				push(i)
+			}
+		}
+	}
+	for len(queue) > 0 {
+		i := queue[0]
+		queue = queue[1:]
+		p := u.pkgs[i]
+		for _, or := range p.Depends {
+			for _, vp := range or {
+				for _, j := range u.candidates(vp) {
+					push(j)
+				}
+			}
+		}
+		if p.Installed && p.Keep == cudf.KeepFeature {
+			for _, f := range p.Provides {
+				for _, j := range u.candidates(cudf.VPkg{Name: f.Name}) {
+					push(j)
+				}
+			}
+		}
+		if p.Installed && p.Keep == cudf.KeepPackage {
+			for _, j := range u.byName[p.Name] {
+				push(j)
+			}
+		}
+	}
+	names := map[string]bool{}
+	for i, ok := range reach {
+		if ok {
+			m.varOf[i] = m.newVar()
+			names[u.pkgs[i].Name] = true
+		}
+	}
+	for n := range names {
+		m.names = append(m.names, n)
+	}
+	sort.Strings(m.names)
+	// lits of the reachable candidates of vp.
+	cands := func(vp cudf.VPkg, except int) []int {
+		var out []int
+		for _, j := range u.candidates(vp) {
+			if j != except && m.lit(j) != 0 {
+				out = append(out, m.lit(j))
+			}
+		}
+		return out
+	}
+	for i, p := range u.pkgs {
+		x := m.lit(i)
+		if x == 0 {
+			continue
+		}
+		// Dependencies: x → each disjunction.
+		for _, or := range p.Depends {
+			lits := []int{-x}
+			for _, vp := range or {
+				lits = append(lits, cands(vp, -1)...)
+			}
+			m.cons = append(m.cons, clause(lits...))
+		}
+		// Conflicts: never with itself.
+		for _, vp := range p.Conflicts {
+			for _, y := range cands(vp, i) {
+				m.cons = append(m.cons, clause(-x, -y))
+			}
+		}
+		if !p.Installed {
+			continue
+		}
+		switch p.Keep {
+		case cudf.KeepVersion:
+			m.cons = append(m.cons, clause(x))
+		case cudf.KeepPackage:
+			var lits []int
+			for _, j := range u.byName[p.Name] {
+				if m.lit(j) != 0 {
+					lits = append(lits, m.lit(j))
+				}
+			}
+			m.cons = append(m.cons, clause(lits...))
+		case cudf.KeepFeature:
+			for _, f := range p.Provides {
+				m.cons = append(m.cons, clause(cands(cudf.VPkg{Name: f.Name}, -1)...))
+			}
+		}
+	}
+	// The request.
+	for _, vp := range req.Install {
+		lits := cands(vp, -1)
+		if len(lits) == 0 {
+			m.err = fmt.Errorf("install %s: %w: no package is %s or provides it", vp, ErrUnsat, vp)
+			return m
+		}
+		m.cons = append(m.cons, clause(lits...))
+	}
+	for _, vp := range req.Remove {
+		for _, y := range cands(vp, -1) {
+			m.cons = append(m.cons, clause(-y))
+		}
+	}
+	for _, vp := range req.Upgrade {
+		// One version of the name, satisfying the constraint, not older
+		// than any installed now.
+		var newest int64
+		for _, i := range m.before[vp.Name] {
+			newest = max(newest, u.pkgs[i].Version)
+		}
+		var all, ok []int
+		for _, i := range u.byName[vp.Name] {
+			if m.lit(i) == 0 {
+				continue
+			}
+			all = append(all, m.lit(i))
+			if vp.Op.Holds(u.pkgs[i].Version, vp.Version) && u.pkgs[i].Version >= newest {
+				ok = append(ok, m.lit(i))
+			}
+		}
+		if len(ok) == 0 {
+			m.err = fmt.Errorf("upgrade %s: %w: no version of %s satisfies it", vp, ErrUnsat, vp.Name)
+			return m
+		}
+		m.cons = append(m.cons, clause(ok...), atMost(all, 1))
+	}
+	return m
+}
+
+// objective returns the literals whose count a criterion is, adding the
+// variables and constraints that define them.
+func (m *model) objective(c Criterion) ([]int, error) {
+	var lits []int
+	u := m.u
+	for _, n := range m.names {
+		var vers []int // the name's reachable versions
+		for _, i := range u.byName[n] {
+			if m.lit(i) != 0 {
+				vers = append(vers, i)
+			}
+		}
+		was := len(m.before[n]) > 0
+		switch c {
+		case Removed:
+			if !was {
+				continue
+			}
+			// r ≥ no version installed.
+			r := m.newVar()
+			cl := []int{r}
+			for _, i := range vers {
+				cl = append(cl, m.lit(i))
+			}
+			m.cons = append(m.cons, clause(cl...))
+			lits = append(lits, r)
+		case New:
+			if was {
+				continue
+			}
+			// n ≥ some version installed.
+			v := m.newVar()
+			for _, i := range vers {
+				m.cons = append(m.cons, clause(v, -m.lit(i)))
+			}
+			lits = append(lits, v)
+		case Changed:
+			// Each package version whose state differs from before.
+			for _, i := range vers {
+				if u.pkgs[i].Installed {
+					lits = append(lits, -m.lit(i))
+				} else {
+					lits = append(lits, m.lit(i))
+				}
+			}
+		default:
+			return nil, fmt.Errorf("unknown criterion %q (known: removed, changed, new)", c)
+		}
+	}
+	return lits, nil
+}
+
+// Evaluate counts each criterion for an installation (a solution's
+// packages, by name and version) of doc's universe: what a solver's
+// answer costs, whichever solver gave it.
+func Evaluate(doc *cudf.Document, installed []*cudf.Package, criteria []Criterion) ([]int, error) {
+	type nv struct {
+		name string
+		v    int64
+	}
+	after := map[nv]bool{}
+	afterNames := map[string]bool{}
+	for _, p := range installed {
+		after[nv{p.Name, p.Version}] = true
+		afterNames[p.Name] = true
+	}
+	before := map[string]bool{}
+	names := map[string]bool{}
+	changed := 0
+	for _, p := range doc.Packages {
+		names[p.Name] = true
+		if p.Installed {
+			before[p.Name] = true
+		}
+		if p.Installed != after[nv{p.Name, p.Version}] {
+			changed++
+		}
+	}
+	var out []int
+	for _, c := range criteria {
+		n := 0
+		switch c {
+		case Removed, New:
+			for name := range names {
+				if c == Removed && before[name] && !afterNames[name] || c == New && !before[name] && afterNames[name] {
+					n++
+				}
+			}
+		case Changed:
+			n = changed
+		default:
+			return nil, fmt.Errorf("unknown criterion %q", c)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
