@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/hitch-hpc/hitch/cudf"
 )
@@ -26,8 +27,11 @@ var ErrUnsat = errors.New("no installation satisfies the request")
 
 // Criterion is one objective to minimize: the number of package names
 // removed (installed before, no version after) or new (installed after,
-// not before), or of package versions changed (installed before and not
-// after, or the other way round).
+// not before); of package versions changed (installed before and not
+// after, or the other way round) or not up to date (installed, and not
+// the newest version of their name in the universe); or of unsatisfied
+// disjunctions in the recommends of installed packages. Where MISC's
+// text and aspcud, the reference, differ, hitch counts as aspcud does.
 //
 // changed counts versions as aspcud does (MISC 2012's count(changed)
 // over the set of changed packages); MISC 2010's definition and mccs
@@ -39,14 +43,50 @@ type Criterion string
 
 // The objectives.
 const (
-	Removed Criterion = "removed"
-	Changed Criterion = "changed"
-	New     Criterion = "new"
+	Removed     Criterion = "removed"
+	Changed     Criterion = "changed"
+	New         Criterion = "new"
+	NotUpToDate Criterion = "notuptodate"
+	// UnsatRecommends counts the disjunctions of installed packages'
+	// "recommends" (a declared vpkgformula property) that do not hold.
+	UnsatRecommends Criterion = "unsat_recommends"
 )
 
 // Paranoid is MISC's paranoid criterion: fewest removed, then fewest
 // changed.
 var Paranoid = []Criterion{Removed, Changed}
+
+// Trendy is MISC's trendy criterion: fewest removed, then fewest not up
+// to date, unsatisfied recommendations, new.
+var Trendy = []Criterion{Removed, NotUpToDate, UnsatRecommends, New}
+
+// ParseCriteria reads "paranoid", "trendy", or a MISC list of criteria to
+// minimize: "-removed,-changed,-new,-notuptodate,-unsat_recommends".
+func ParseCriteria(s string) ([]Criterion, error) {
+	switch strings.TrimSpace(s) {
+	case "paranoid":
+		return Paranoid, nil
+	case "trendy":
+		return Trendy, nil
+	case "", "none":
+		return nil, nil
+	}
+	var out []Criterion
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		c, ok := strings.CutPrefix(part, "-")
+		switch Criterion(c) {
+		case Removed, Changed, New, NotUpToDate, UnsatRecommends:
+			if !ok {
+				return nil, fmt.Errorf("criterion %q: hitch minimizes (write -%s)", part, strings.TrimPrefix(part, "+"))
+			}
+			out = append(out, Criterion(c))
+		default:
+			return nil, fmt.Errorf("unknown criterion %q (known: paranoid, trendy, or a list of -removed, -changed, -new, -notuptodate, -unsat_recommends)", part)
+		}
+	}
+	return out, nil
+}
 
 // Options change a Solve.
 type Options struct {
@@ -223,7 +263,8 @@ func (m *model) lit(i int) int { return m.varOf[i] }
 func (u *universe) model(req *cudf.Request) *model {
 	m := &model{u: u, varOf: make([]int, len(u.pkgs)), before: map[string][]int{}}
 	// Slice: from the installed packages and the request's candidates,
-	// along dependencies (and the providers a kept feature needs).
+	// along dependencies and recommendations, with every version of a
+	// name reached (and the providers a kept feature needs).
 	reach := make([]bool, len(u.pkgs))
 	var queue []int
 	push := func(i int) {
@@ -256,10 +297,22 @@ func (u *universe) model(req *cudf.Request) *model {
 		i := queue[0]
 		queue = queue[1:]
 		p := u.pkgs[i]
-		for _, or := range p.Depends {
-			for _, vp := range or {
-				for _, j := range u.candidates(vp) {
-					push(j)
+		// Every version of a reached name (an installed name's newest
+		// makes it up to date), and what it depends on or recommends
+		// (a recommendation met counts for unsat_recommends).
+		for _, j := range u.byName[p.Name] {
+			push(j)
+		}
+		formulas := []cudf.Formula{p.Depends}
+		if v, ok := p.Get("recommends"); ok && v.Type.Kind == cudf.Vpkgformula {
+			formulas = append(formulas, v.Formula)
+		}
+		for _, f := range formulas {
+			for _, or := range f {
+				for _, vp := range or {
+					for _, j := range u.candidates(vp) {
+						push(j)
+					}
 				}
 			}
 		}
@@ -421,8 +474,43 @@ func (m *model) objective(c Criterion) ([]int, error) {
 					lits = append(lits, m.lit(i))
 				}
 			}
+		case NotUpToDate:
+			// Each installed version that is not the newest of its name
+			// (as aspcud counts: versions, and the newest installed
+			// beside one does not help).
+			var newest int64
+			for _, i := range u.byName[n] {
+				newest = max(newest, u.pkgs[i].Version)
+			}
+			for _, i := range vers {
+				if u.pkgs[i].Version != newest {
+					lits = append(lits, m.lit(i))
+				}
+			}
+		case UnsatRecommends:
+			// Per installed package, per disjunction of its recommends:
+			// un ≥ installed and no alternative installed.
+			for _, i := range vers {
+				v, ok := u.pkgs[i].Get("recommends")
+				if !ok || v.Type.Kind != cudf.Vpkgformula {
+					continue
+				}
+				for _, or := range v.Formula {
+					un := m.newVar()
+					cl := []int{un, -m.lit(i)}
+					for _, vp := range or {
+						for _, j := range u.candidates(vp) {
+							if m.lit(j) != 0 {
+								cl = append(cl, m.lit(j))
+							}
+						}
+					}
+					m.cons = append(m.cons, clause(cl...))
+					lits = append(lits, un)
+				}
+			}
 		default:
-			return nil, fmt.Errorf("unknown criterion %q (known: removed, changed, new)", c)
+			return nil, fmt.Errorf("unknown criterion %q (known: removed, changed, new, notuptodate, unsat_recommends)", c)
 		}
 	}
 	return lits, nil
@@ -466,6 +554,39 @@ func Evaluate(doc *cudf.Document, installed []*cudf.Package, criteria []Criterio
 			}
 		case Changed:
 			n = changed
+		case NotUpToDate:
+			newest := map[string]int64{}
+			for _, p := range doc.Packages {
+				newest[p.Name] = max(newest[p.Name], p.Version)
+			}
+			for _, p := range installed {
+				if p.Version < newest[p.Name] {
+					n++
+				}
+			}
+		case UnsatRecommends:
+			idx := newUniverse(doc.Packages)
+			for _, p := range doc.Packages {
+				if !after[nv{p.Name, p.Version}] {
+					continue
+				}
+				v, ok := p.Get("recommends")
+				if !ok || v.Type.Kind != cudf.Vpkgformula {
+					continue
+				}
+				for _, or := range v.Formula {
+					held := false
+					for _, vp := range or {
+						for _, j := range idx.candidates(vp) {
+							q := doc.Packages[j]
+							held = held || after[nv{q.Name, q.Version}]
+						}
+					}
+					if !held {
+						n++
+					}
+				}
+			}
 		default:
 			return nil, fmt.Errorf("unknown criterion %q", c)
 		}

@@ -135,6 +135,7 @@ func TestUnsat(t *testing.T) {
 // and a request to install and remove a few.
 func randomInstance(r *rand.Rand, n int) string {
 	var b strings.Builder
+	b.WriteString("preamble: \nproperty: recommends: vpkgformula = [true!]\n\n")
 	names := n / 2
 	version := map[int]int{}
 	for i := 0; i < n; i++ {
@@ -165,24 +166,29 @@ func randomInstance(r *rand.Rand, n int) string {
 		if r.Intn(3) == 0 {
 			b.WriteString("installed: true\n")
 		}
+		if r.Intn(3) == 0 {
+			fmt.Fprintf(&b, "recommends: p%d | p%d, v%d\n", r.Intn(names), r.Intn(names), r.Intn(3))
+		}
 		b.WriteString("\n")
 	}
 	fmt.Fprintf(&b, "request: random\ninstall: p%d, v%d\nremove: p%d\n", r.Intn(names), r.Intn(3), r.Intn(names))
 	return b.String()
 }
 
-// TestAgainstAspcud: random instances; wherever aspcud finds a solution
-// hitch does too, at the same paranoid and trendy-like optimum
-// (removed, changed, new), cudf-check accepting each; where aspcud finds
+// TestAgainstAspcud: random instances (or-dependencies, conflicts,
+// virtual packages, several versions, recommendations); wherever aspcud
+// finds a solution hitch does too, at the same optimum under paranoid,
+// trendy and user criteria, cudf-check accepting each; where aspcud finds
 // none, hitch says ErrUnsat.
 func TestAgainstAspcud(t *testing.T) {
 	if _, err := exec.LookPath("aspcud"); err != nil && os.Getenv("CI") == "" {
 		t.Skip("aspcud not installed")
 	}
 	r := rand.New(rand.NewSource(42))
-	criteria := [][]solve.Criterion{solve.Paranoid, {solve.Removed, solve.Changed, solve.New}, {solve.New, solve.Removed}}
+	criteria := [][]solve.Criterion{solve.Paranoid, solve.Trendy, {solve.Removed, solve.Changed, solve.New}, {solve.New, solve.Removed},
+		{solve.NotUpToDate, solve.Changed}, {solve.UnsatRecommends, solve.Removed}}
 	sat, unsat := 0, 0
-	for i := 0; i < 40; i++ {
+	for i := 0; i < 60; i++ {
 		text := randomInstance(r, 12+r.Intn(30))
 		crit := criteria[i%len(criteria)]
 		doc := parse(t, "random", text)
