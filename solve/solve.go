@@ -101,7 +101,8 @@ type Result struct {
 	Installed []*cudf.Package
 	// Objective is each criterion's value, in order.
 	Objective []int
-	// Optimal is set when every criterion's value is proven the least.
+	// Optimal is set when every criterion's value is proven the least;
+	// when the context ends first, Solve returns the best so far.
 	Optimal bool
 	// Vars and Constraints count the model solved (after slicing).
 	Vars, Constraints int
@@ -139,10 +140,15 @@ func Solve(ctx context.Context, doc *cudf.Document, opts Options) (*Result, erro
 	for _, lits := range objectives {
 		best := count(model, lits)
 		// Tighten until nothing better exists: the last model is optimal.
-		for best > 0 {
+		for best > 0 && res.Optimal {
 			next, ok, err := m.solve(ctx, append(fixed, atMost(lits, best-1)))
 			if err != nil {
-				return nil, err
+				if ctx.Err() == nil {
+					return nil, err
+				}
+				// Out of time: the best so far, not proven optimal.
+				res.Optimal = false
+				break
 			}
 			if !ok {
 				break
@@ -150,7 +156,9 @@ func Solve(ctx context.Context, doc *cudf.Document, opts Options) (*Result, erro
 			model, best = next, count(next, lits)
 		}
 		fixed = append(fixed, atMost(lits, best))
-		res.Objective = append(res.Objective, best)
+	}
+	for _, lits := range objectives {
+		res.Objective = append(res.Objective, count(model, lits))
 	}
 	for i, p := range u.pkgs {
 		if v := m.varOf[i]; v > 0 && model[v] {

@@ -86,6 +86,7 @@ func commands() []command {
 		{"drift", "what changed between two catalogued hosts, and which images it breaks", runDrift},
 		{"diff", "whether a new version of a shared library can replace the old one", runDiff},
 		{"compat", "whether a program survives a new version of a library it uses", runCompat},
+		{"solve", "answer a CUDF request: which packages to install, optimally", runSolve},
 		{"help", "show help for a command or a topic", runHelp},
 		{"version", "print hitch's version", runVersion},
 	}

@@ -1,0 +1,132 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/hitch-hpc/hitch/cudf"
+	"github.com/hitch-hpc/hitch/solve"
+)
+
+const solveHelp = `
+Answer the request of a CUDF 2.0 document (a package universe, the
+installed set, and what to install, remove or upgrade): which packages to
+have installed so that every dependency holds, no two installed packages
+conflict, keep properties and the request hold — and the best such set
+by the criteria, proven optimal. The solution (the installed packages, in
+CUDF) goes to standard output, as CUDF solvers answer; with IN OUT
+CRITERIA, to OUT, the way apt-cudf and the MISC competition call a
+solver. When there is none, the answer is FAIL.
+
+Criteria: paranoid (fewest removed, then fewest changed), trendy (fewest
+removed, not up to date, unmet recommendations, new), or a list such as
+-removed,-changed,-new,-notuptodate,-unsat_recommends. removed and new
+count package names; changed and notuptodate count package versions, as
+aspcud (the reference for optimality) does. With --timeout the best
+solution found in time is given, and standard error says it is not proven
+optimal.
+
+Exit status: 0 solved, 1 no solution, 2 usage or input errors.
+
+Examples:
+  hitch solve problem.cudf > solution.cudf
+  hitch solve --criteria trendy problem.cudf
+  hitch solve problem.cudf solution.cudf -removed,-changed
+`
+
+func runSolve(e *env, args []string) error {
+	fs := newFlags(e, "solve", "[flags] FILE.cudf [OUT CRITERIA]", solveHelp)
+	criteria := fs.String("criteria", "paranoid", "the `criteria` to optimize: paranoid, trendy, or a list like -removed,-changed")
+	timeout := fs.Duration("timeout", 0, "give the best solution found within `duration` (0: prove the optimum however long it takes)")
+	// IN OUT CRITERIA: the criteria start with "-" (-removed,-changed)
+	// and are no flag; they are set aside before the flags are read.
+	var positional []string
+	var rest []string
+	for _, a := range args {
+		if looksLikeCriteria(a) {
+			positional = append(positional, a)
+			continue
+		}
+		rest = append(rest, a)
+	}
+	args, err := e.parse(fs, rest)
+	if err != nil {
+		return err
+	}
+	args = append(args, positional...)
+	out := ""
+	switch len(args) {
+	case 1:
+	case 3:
+		out, *criteria = args[1], args[2]
+	default:
+		return usagef("want FILE.cudf, or IN OUT CRITERIA")
+	}
+	crit, err := solve.ParseCriteria(*criteria)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	f, err := os.Open(args[0])
+	if err != nil {
+		return err
+	}
+	doc, err := cudf.Parse(f, args[0])
+	f.Close()
+	if err != nil {
+		return err
+	}
+	ctx := e.ctx
+	if *timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *timeout)
+		defer cancel()
+	}
+	start := time.Now()
+	res, err := solve.Solve(ctx, doc, solve.Options{Criteria: crit})
+	var w io.Writer = e.stdout
+	if out != "" {
+		of, cerr := os.Create(out)
+		if cerr != nil {
+			return cerr
+		}
+		defer of.Close()
+		w = of
+	}
+	if errors.Is(err, solve.ErrUnsat) {
+		fmt.Fprintln(w, "FAIL")
+		return &exitError{code: ExitNo, err: err}
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		fmt.Fprintln(w, "FAIL")
+		return fmt.Errorf("no solution found within %s", *timeout)
+	}
+	if err != nil {
+		return err
+	}
+	if err := cudf.WriteSolution(w, res.Installed); err != nil {
+		return err
+	}
+	note := ""
+	if !res.Optimal {
+		note = " (not proven optimal: out of time)"
+	}
+	fmt.Fprintf(e.stderr, "hitch solve: %d packages installed; %v = %v%s; %d variables, %d constraints, %.2f s\n",
+		len(res.Installed), crit, res.Objective, note, res.Vars, res.Constraints, time.Since(start).Seconds())
+	return nil
+}
+
+// looksLikeCriteria: "-removed,-changed" and the like, which a solver
+// called as IN OUT CRITERIA gets as its third argument.
+func looksLikeCriteria(a string) bool {
+	first, _, _ := strings.Cut(a, ",")
+	switch strings.TrimPrefix(first, "-") {
+	case "removed", "changed", "new", "notuptodate", "unsat_recommends":
+		return strings.HasPrefix(first, "-") && !strings.HasPrefix(first, "--")
+	}
+	return false
+}
