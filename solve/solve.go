@@ -133,7 +133,7 @@ func Solve(ctx context.Context, doc *cudf.Document, opts Options) (*Result, erro
 		return nil, err
 	}
 	if !ok {
-		return nil, ErrUnsat
+		return nil, m.explain(ctx)
 	}
 	res.Optimal = true
 	var fixed []constraint
@@ -239,6 +239,9 @@ type constraint struct {
 	lits    []int
 	atLeast int
 	atMost  int // -1 for none
+	// why is the index of the fact it encodes in model.facts, 0 for
+	// none (objectives, bounds).
+	why int
 }
 
 func clause(lits ...int) constraint { return constraint{lits: lits, atLeast: 1, atMost: -1} }
@@ -257,6 +260,24 @@ type model struct {
 	before map[string][]int
 	err    error
 	names  []string // the names in the model, sorted
+	// facts are what the constraints say, in words (index 0 unused).
+	facts []fact
+}
+
+// fact is one statement of the problem: a request line, a package's
+// dependency or conflict, a keep.
+type fact struct {
+	kind string // "request", "depends", "conflicts", "keep"
+	text string
+}
+
+// add appends constraints for a new fact.
+func (m *model) add(kind, text string, cs ...constraint) {
+	m.facts = append(m.facts, fact{kind: kind, text: text})
+	for _, c := range cs {
+		c.why = len(m.facts) - 1
+		m.cons = append(m.cons, c)
+	}
 }
 
 func (m *model) newVar() int {
@@ -269,7 +290,7 @@ func (m *model) lit(i int) int { return m.varOf[i] }
 
 // model slices the universe and encodes the request.
 func (u *universe) model(req *cudf.Request) *model {
-	m := &model{u: u, varOf: make([]int, len(u.pkgs)), before: map[string][]int{}}
+	m := &model{u: u, varOf: make([]int, len(u.pkgs)), before: map[string][]int{}, facts: []fact{{}}}
 	// Slice: from the installed packages and the request's candidates,
 	// along dependencies and recommendations, with every version of a
 	// name reached (and the providers a kept feature needs).
@@ -366,15 +387,26 @@ func (u *universe) model(req *cudf.Request) *model {
 		// Dependencies: x → each disjunction.
 		for _, or := range p.Depends {
 			lits := []int{-x}
+			var alts []string
 			for _, vp := range or {
-				lits = append(lits, cands(vp, -1)...)
+				c := cands(vp, -1)
+				lits = append(lits, c...)
+				alt := vp.String()
+				if len(u.candidates(vp)) == 0 {
+					alt += " (which no package is or provides)"
+				}
+				alts = append(alts, alt)
 			}
-			m.cons = append(m.cons, clause(lits...))
+			m.add("depends", fmt.Sprintf("%s depends on %s", p, strings.Join(alts, " or ")), clause(lits...))
 		}
 		// Conflicts: never with itself.
 		for _, vp := range p.Conflicts {
+			var cs []constraint
 			for _, y := range cands(vp, i) {
-				m.cons = append(m.cons, clause(-x, -y))
+				cs = append(cs, clause(-x, -y))
+			}
+			if len(cs) > 0 {
+				m.add("conflicts", fmt.Sprintf("%s conflicts with %s", p, vp), cs...)
 			}
 		}
 		if !p.Installed {
@@ -382,7 +414,7 @@ func (u *universe) model(req *cudf.Request) *model {
 		}
 		switch p.Keep {
 		case cudf.KeepVersion:
-			m.cons = append(m.cons, clause(x))
+			m.add("keep", fmt.Sprintf("%s must stay installed (keep: version)", p), clause(x))
 		case cudf.KeepPackage:
 			var lits []int
 			for _, j := range u.byName[p.Name] {
@@ -390,10 +422,10 @@ func (u *universe) model(req *cudf.Request) *model {
 					lits = append(lits, m.lit(j))
 				}
 			}
-			m.cons = append(m.cons, clause(lits...))
+			m.add("keep", fmt.Sprintf("some version of %s must stay installed (keep: package)", p.Name), clause(lits...))
 		case cudf.KeepFeature:
 			for _, f := range p.Provides {
-				m.cons = append(m.cons, clause(cands(cudf.VPkg{Name: f.Name}, -1)...))
+				m.add("keep", fmt.Sprintf("something must keep providing %s, as %s does (keep: feature)", f.Name, p), clause(cands(cudf.VPkg{Name: f.Name}, -1)...))
 			}
 		}
 	}
@@ -401,15 +433,17 @@ func (u *universe) model(req *cudf.Request) *model {
 	for _, vp := range req.Install {
 		lits := cands(vp, -1)
 		if len(lits) == 0 {
-			m.err = fmt.Errorf("install %s: %w: no package is %s or provides it", vp, ErrUnsat, vp)
+			m.err = &UnsatError{Reasons: []string{fmt.Sprintf("the request installs %s, which no package is or provides", vp)}}
 			return m
 		}
-		m.cons = append(m.cons, clause(lits...))
+		m.add("request", fmt.Sprintf("the request installs %s", vp), clause(lits...))
 	}
 	for _, vp := range req.Remove {
+		var cs []constraint
 		for _, y := range cands(vp, -1) {
-			m.cons = append(m.cons, clause(-y))
+			cs = append(cs, clause(-y))
 		}
+		m.add("request", fmt.Sprintf("the request removes %s", vp), cs...)
 	}
 	for _, vp := range req.Upgrade {
 		// One version of the name, satisfying the constraint, not older
@@ -429,10 +463,10 @@ func (u *universe) model(req *cudf.Request) *model {
 			}
 		}
 		if len(ok) == 0 {
-			m.err = fmt.Errorf("upgrade %s: %w: no version of %s satisfies it", vp, ErrUnsat, vp.Name)
+			m.err = &UnsatError{Reasons: []string{fmt.Sprintf("the request upgrades %s, and no version of %s satisfies it and is at least the installed one", vp, vp.Name)}}
 			return m
 		}
-		m.cons = append(m.cons, clause(ok...), atMost(all, 1))
+		m.add("request", fmt.Sprintf("the request upgrades %s: one version of %s, at least %d", vp, vp.Name, newest), clause(ok...), atMost(all, 1))
 	}
 	return m
 }

@@ -122,6 +122,27 @@ func TestUnsat(t *testing.T) {
 			t.Errorf("%s: %v, want ErrUnsat", name, err)
 		}
 	}
+	// Why, in a minimal set of statements.
+	for _, c := range []struct {
+		doc  string
+		want []string
+	}{
+		{"package: a\nversion: 1\ndepends: b\n\nrequest: r\ninstall: a\n",
+			[]string{"the request installs a", "a 1 depends on b (which no package is or provides)"}},
+		{"package: a\nversion: 1\nconflicts: b\n\npackage: b\nversion: 1\n\npackage: c\nversion: 1\n\nrequest: r\ninstall: a, b, c\n",
+			[]string{"the request installs a", "the request installs b", "a 1 conflicts with b"}},
+		{"package: a\nversion: 1\ninstalled: true\nkeep: version\n\nrequest: r\nremove: a\n",
+			[]string{"the request removes a", "a 1 must stay installed (keep: version)"}},
+		{"package: a\nversion: 1\ndepends: b | c\n\npackage: b\nversion: 1\nconflicts: d\n\npackage: c\nversion: 1\ndepends: e\n\npackage: d\nversion: 1\n\npackage: f\nversion: 1\ndepends: d\n\nrequest: r\ninstall: a, f\n",
+			[]string{"the request installs a", "the request installs f", "a 1 depends on b or c", "c 1 depends on e (which no package is or provides)", "f 1 depends on d", "b 1 conflicts with d"}},
+	} {
+		_, err := solve.Solve(context.Background(), parse(t, "why", c.doc), solve.Options{Criteria: solve.Paranoid})
+		var ue *solve.UnsatError
+		if !errors.As(err, &ue) || strings.Join(ue.Reasons, "; ") != strings.Join(c.want, "; ") {
+			t.Errorf("explanation %v:\n got %q\nwant %q", err, ue, c.want)
+		}
+		t.Log(err)
+	}
 	// A package that conflicts with itself (and only with itself) is
 	// installable: packup 0.6 says UNSAT here.
 	doc := parse(t, "self", "package: a\nversion: 1\nconflicts: a\nprovides: a\n\nrequest: r\ninstall: a\n")
