@@ -50,4 +50,5 @@ require (
 	modernc.org/libc v1.74.1 // indirect
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.11.0 // indirect
+	pault.ag/go/debian v0.19.0 // indirect
 )

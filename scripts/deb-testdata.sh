@@ -4,7 +4,9 @@
 # each checked against the SHA256 of the suite's Packages index: libffi7
 # (bullseye) and libffi8 (bookworm), a soname bump; zlib1g and libxml2 of
 # both. hitch diff and the image package's .deb reader are tested on
-# them. Rebuilt when this recipe changes. Needs curl and xz.
+# them. The suite's Packages.xz (main, amd64) is kept beside them: the
+# debrepo and solve tests read a whole Debian universe from it. Rebuilt
+# when this recipe changes. Needs curl and xz.
 set -euo pipefail
 data=${HITCH_TESTDATA:-${XDG_CACHE_HOME:-$HOME/.cache}/hitch-testdata}
 mirror=${HITCH_DEBIAN_MIRROR:-http://deb.debian.org/debian}
@@ -24,7 +26,7 @@ for suite in bullseye bookworm; do
   tmp=$(mktemp -d "$data/debs/.build-$suite-XXXXXX")
   trap 'rm -rf "$tmp"' EXIT
   curl -fsS -o "$tmp/Packages.xz" "$mirror/dists/$suite/main/binary-amd64/Packages.xz"
-  xz -d "$tmp/Packages.xz"
+  xz -dk "$tmp/Packages.xz"
   for pkg in ${want[$suite]}; do
     read -r file sum < <(awk -v p="$pkg" '
       /^Package: / { cur = ($2 == p) }

@@ -1,0 +1,235 @@
+package debrepo
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/hitch-hpc/hitch/cudf"
+	"pault.ag/go/debian/dependency"
+	"pault.ag/go/debian/version"
+)
+
+// VirtualPrefix names, in CUDF, what Debian packages provide without a
+// version: "--virtual-mail-transport-agent".
+const VirtualPrefix = "--virtual-"
+
+// Request is what to install and remove, as Debian relations ("openmpi-bin",
+// "libc6 (>= 2.36)").
+type Request struct {
+	Install, Remove []string
+}
+
+// CUDF writes the universe and a request as a CUDF document. Each CUDF
+// package carries its Debian version in the "number" property.
+func (u *Universe) CUDF(req Request) (*cudf.Document, error) {
+	var reqRels [2][]dependency.Relation
+	for i, l := range [][]string{req.Install, req.Remove} {
+		for _, s := range l {
+			d, err := dependency.Parse(s)
+			if err != nil {
+				return nil, fmt.Errorf("request %q: %w", s, err)
+			}
+			reqRels[i] = append(reqRels[i], d.Relations...)
+		}
+	}
+	ranks := u.ranks(append(append([]dependency.Relation(nil), reqRels[0]...), reqRels[1]...))
+	// Debian's unversioned Provides satisfy only unversioned relations
+	// (Policy 7.5); CUDF's satisfy every constraint. As dose does, such
+	// a provision is of a name of its own, which unversioned relations
+	// add as an alternative.
+	virtual := map[string]bool{}
+	for _, p := range u.Packages {
+		for _, r := range p.Provides {
+			for _, q := range r.Possibilities {
+				if q.Version == nil {
+					virtual[q.Name] = true
+				}
+			}
+		}
+	}
+	rank := func(name string, v version.Version) int64 { return ranks[name][v.String()] }
+	vpkg := func(p dependency.Possibility) (cudf.VPkg, error) {
+		vp := cudf.VPkg{Name: p.Name}
+		if !cudf.IsPkgname(vp.Name) {
+			return vp, fmt.Errorf("package name %q is not one CUDF can write", p.Name)
+		}
+		if p.Version == nil {
+			return vp, nil
+		}
+		v, err := version.Parse(p.Version.Number)
+		if err != nil {
+			return vp, fmt.Errorf("%s (%s %s): %w", p.Name, p.Version.Operator, p.Version.Number, err)
+		}
+		ops := map[string]cudf.Relop{">=": cudf.Ge, "<=": cudf.Le, ">>": cudf.Gt, "<<": cudf.Lt, "=": cudf.Eq, ">": cudf.Ge, "<": cudf.Le}
+		op, ok := ops[p.Version.Operator]
+		if !ok {
+			return vp, fmt.Errorf("%s: unknown relation %q", p.Name, p.Version.Operator)
+		}
+		vp.Op, vp.Version = op, rank(p.Name, v)
+		return vp, nil
+	}
+	formula := func(rels []dependency.Relation) (cudf.Formula, error) {
+		var f cudf.Formula
+		for _, r := range rels {
+			var or []cudf.VPkg
+			for _, p := range r.Possibilities {
+				vp, err := vpkg(p)
+				if err != nil {
+					return nil, err
+				}
+				or = append(or, vp)
+				if vp.Op == "" && virtual[vp.Name] {
+					or = append(or, cudf.VPkg{Name: VirtualPrefix + vp.Name})
+				}
+			}
+			if len(or) > 0 {
+				f = append(f, or)
+			}
+		}
+		return f, nil
+	}
+	list := func(rels []dependency.Relation) ([]cudf.VPkg, error) {
+		f, err := formula(rels)
+		var out []cudf.VPkg
+		for _, or := range f {
+			out = append(out, or...)
+		}
+		return out, err
+	}
+	doc := &cudf.Document{Preamble: &cudf.Preamble{ID: "hitch cudf from-deb", Props: []cudf.PropDecl{
+		{Name: "number", Type: cudf.Type{Kind: cudf.String}, Default: &cudf.Value{Type: cudf.Type{Kind: cudf.String}}},
+		{Name: "recommends", Type: cudf.Type{Kind: cudf.Vpkgformula}, Default: &cudf.Value{Type: cudf.Type{Kind: cudf.Vpkgformula}}},
+	}}}
+	for _, p := range u.Packages {
+		cp := &cudf.Package{Name: p.Name, Version: rank(p.Name, p.Version), Installed: p.Installed}
+		if !cudf.IsPkgname(cp.Name) {
+			return nil, fmt.Errorf("%s: package name %q is not one CUDF can write", p.Source, p.Name)
+		}
+		var err error
+		if cp.Depends, err = formula(p.Depends); err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", p.Source, p.Name, err)
+		}
+		if cp.Conflicts, err = list(p.Conflicts); err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", p.Source, p.Name, err)
+		}
+		var provides []cudf.VPkg
+		for _, r := range p.Provides {
+			for _, q := range r.Possibilities {
+				pv, err := vpkg(q)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %s: %w", p.Source, p.Name, err)
+				}
+				provides = append(provides, pv)
+			}
+		}
+		for _, pv := range provides {
+			switch pv.Op {
+			case "":
+				cp.Provides = append(cp.Provides, cudf.VPkg{Name: VirtualPrefix + pv.Name})
+			default:
+				pv.Op = cudf.Eq // Debian provides only "="
+				cp.Provides = append(cp.Provides, pv)
+			}
+		}
+		rec, err := formula(p.Recommends)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", p.Source, p.Name, err)
+		}
+		if p.Installed && p.Essential {
+			cp.Keep = cudf.KeepPackage
+		}
+		cp.Extra = []cudf.Prop{
+			{Name: "number", Value: cudf.Value{Type: cudf.Type{Kind: cudf.String}, Str: p.Version.String()}},
+			{Name: "recommends", Value: cudf.Value{Type: cudf.Type{Kind: cudf.Vpkgformula}, Formula: rec}},
+		}
+		doc.Packages = append(doc.Packages, cp)
+	}
+	r := &cudf.Request{ID: "hitch cudf from-deb"}
+	real := map[string]bool{}
+	for _, p := range u.Packages {
+		real[p.Name] = true
+	}
+	for _, rel := range reqRels[0] {
+		for _, q := range rel.Possibilities {
+			vp, err := vpkg(q)
+			if err != nil {
+				return nil, fmt.Errorf("request: %w", err)
+			}
+			// A name only provided is installed through a provider.
+			if vp.Op == "" && !real[vp.Name] && virtual[vp.Name] {
+				vp.Name = VirtualPrefix + vp.Name
+			}
+			r.Install = append(r.Install, vp)
+		}
+	}
+	remove, err := list(reqRels[1])
+	if err != nil {
+		return nil, fmt.Errorf("request: %w", err)
+	}
+	r.Remove = remove
+	doc.Request = r
+	return doc, nil
+}
+
+// ranks numbers, name by name, every Debian version a name has or is
+// constrained against, in dpkg's order from 1.
+func (u *Universe) ranks(extra []dependency.Relation) map[string]map[string]int64 {
+	seen := map[string]map[string]version.Version{}
+	note := func(name string, v version.Version) {
+		if seen[name] == nil {
+			seen[name] = map[string]version.Version{}
+		}
+		seen[name][v.String()] = v
+	}
+	rels := func(yield func([]dependency.Relation)) {
+		yield(extra)
+		for _, p := range u.Packages {
+			note(p.Name, p.Version)
+			for _, r := range [][]dependency.Relation{p.Depends, p.Conflicts, p.Recommends, p.Provides} {
+				yield(r)
+			}
+		}
+	}
+	rels(func(rels []dependency.Relation) {
+		for _, r := range rels {
+			for _, q := range r.Possibilities {
+				if q.Version == nil {
+					continue
+				}
+				if v, err := version.Parse(q.Version.Number); err == nil {
+					note(q.Name, v)
+				}
+			}
+		}
+	})
+	out := make(map[string]map[string]int64, len(seen))
+	for name, vs := range seen {
+		list := make([]version.Version, 0, len(vs))
+		for _, v := range vs {
+			list = append(list, v)
+		}
+		sort.Slice(list, func(i, j int) bool { return version.Compare(list[i], list[j]) < 0 })
+		// Versions dpkg holds equal ("1.0" and "1.0-0") share a rank.
+		m := make(map[string]int64, len(list))
+		r := int64(0)
+		for i, v := range list {
+			if i == 0 || version.Compare(list[i-1], v) != 0 {
+				r++
+			}
+			m[v.String()] = r
+		}
+		out[name] = m
+	}
+	return out
+}
+
+// Names maps a CUDF solution back to Debian: "name=version".
+func Names(doc *cudf.Document, installed []*cudf.Package) []string {
+	var out []string
+	for _, p := range installed {
+		v, _ := p.Get("number")
+		out = append(out, p.Name+"="+strings.TrimSpace(v.Str))
+	}
+	return out
+}

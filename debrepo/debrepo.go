@@ -1,0 +1,218 @@
+// Package debrepo reads Debian package indexes — Packages files (plain,
+// .gz or .xz) and a dpkg status file — into a package universe, and
+// writes it as CUDF: Depends and Pre-Depends as dependencies, Conflicts
+// and Breaks as conflicts, Provides (versioned too), Recommends as the
+// declared "recommends" property, installed packages from the status
+// file, Essential ones kept. Debian versions, ordered as dpkg orders them
+// (pault.ag/go/debian), become CUDF's integers name by name: every
+// version a name has or is constrained against gets its rank, so each
+// constraint keeps its meaning.
+//
+// One architecture is read (the native one, with "all"); a relation's
+// ":any" or ":native" qualifier is dropped. Foreign architectures
+// (Multi-Arch: foreign and same across architectures) are not modelled.
+package debrepo
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/ulikunitz/xz"
+	"pault.ag/go/debian/dependency"
+	"pault.ag/go/debian/version"
+)
+
+// Package is one binary package of an index.
+type Package struct {
+	Name, Arch string
+	Version    version.Version
+	// Relations, parsed: Depends (Pre-Depends included), Conflicts
+	// (Breaks included), Recommends, Provides.
+	Depends, Conflicts, Recommends, Provides []dependency.Relation
+	Essential                                bool
+	Installed                                bool
+	// Source names where the stanza was read: FILE:LINE.
+	Source string
+}
+
+// Universe is the packages read, in order.
+type Universe struct {
+	Arch     string
+	Packages []*Package
+}
+
+// Open opens an index file, decompressing .gz and .xz by their magic.
+func Open(path string) (io.ReadCloser, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	br := bufio.NewReaderSize(f, 1<<16)
+	magic, _ := br.Peek(6)
+	switch {
+	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return readCloser{zr, f}, nil
+	case bytes.HasPrefix(magic, []byte{0xfd, '7', 'z', 'X', 'Z', 0}):
+		xr, err := xz.NewReader(br)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return readCloser{xr, f}, nil
+	}
+	return readCloser{br, f}, nil
+}
+
+type readCloser struct {
+	io.Reader
+	f *os.File
+}
+
+func (r readCloser) Close() error { return r.f.Close() }
+
+// New returns an empty universe for an architecture (amd64, arm64 …).
+func New(arch string) *Universe { return &Universe{Arch: arch} }
+
+// ReadPackages adds the packages of a Packages index; name names it in
+// errors.
+func (u *Universe) ReadPackages(r io.Reader, name string) error {
+	return u.read(r, name, false)
+}
+
+// ReadStatus adds dpkg's status file: the packages installed ("install ok
+// installed") are marked installed, added when the indexes lack them.
+func (u *Universe) ReadStatus(r io.Reader, name string) error {
+	return u.read(r, name, true)
+}
+
+func (u *Universe) read(r io.Reader, name string, status bool) error {
+	index := map[string]*Package{}
+	for _, p := range u.Packages {
+		index[p.Name+" "+p.Version.String()] = p
+	}
+	return stanzas(r, name, func(f fields, line int) error {
+		src := fmt.Sprintf("%s:%d", name, line)
+		pkgName := f["Package"]
+		if pkgName == "" {
+			return fmt.Errorf("%s: a stanza without Package", src)
+		}
+		if status && !strings.HasSuffix(f["Status"], " installed") {
+			return nil
+		}
+		arch := f["Architecture"]
+		if arch != u.Arch && arch != "all" {
+			return nil
+		}
+		v, err := version.Parse(f["Version"])
+		if err != nil {
+			return fmt.Errorf("%s: %s: version %q: %w", src, pkgName, f["Version"], err)
+		}
+		p := &Package{Name: pkgName, Arch: arch, Version: v, Essential: f["Essential"] == "yes", Source: src}
+		for _, rel := range []struct {
+			into   *[]dependency.Relation
+			fields []string
+		}{
+			{&p.Depends, []string{"Pre-Depends", "Depends"}},
+			{&p.Conflicts, []string{"Conflicts", "Breaks"}},
+			{&p.Recommends, []string{"Recommends"}},
+			{&p.Provides, []string{"Provides"}},
+		} {
+			for _, fl := range rel.fields {
+				text := strings.TrimSpace(f[fl])
+				if text == "" {
+					continue
+				}
+				d, err := dependency.Parse(text)
+				if err != nil {
+					return fmt.Errorf("%s: %s: %s: %w", src, pkgName, fl, err)
+				}
+				*rel.into = append(*rel.into, d.Relations...)
+			}
+		}
+		key := pkgName + " " + v.String()
+		if old := index[key]; old != nil {
+			if status {
+				old.Installed = true
+			}
+			return nil
+		}
+		p.Installed = status
+		index[key] = p
+		u.Packages = append(u.Packages, p)
+		return nil
+	})
+}
+
+// fields are a stanza's fields, continuation lines joined.
+type fields map[string]string
+
+// maxStanza bounds a stanza.
+const maxStanza = 16 << 20
+
+// stanzas calls fn for each deb822 stanza of r.
+func stanzas(r io.Reader, name string, fn func(fields, int) error) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), maxStanza)
+	cur := fields{}
+	last, start, lineNo, size := "", 0, 0, 0
+	flush := func() error {
+		if len(cur) == 0 {
+			return nil
+		}
+		err := fn(cur, start)
+		cur, last, size = fields{}, "", 0
+		return err
+	}
+	for sc.Scan() {
+		lineNo++
+		line := sc.Text()
+		if strings.TrimSpace(line) == "" {
+			if err := flush(); err != nil {
+				return err
+			}
+			continue
+		}
+		if size += len(line); size > maxStanza {
+			return fmt.Errorf("%s:%d: stanza longer than %d bytes", name, lineNo, maxStanza)
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			if last == "" {
+				return fmt.Errorf("%s:%d: continuation line outside a field", name, lineNo)
+			}
+			cur[last] += "\n" + strings.TrimSpace(line)
+			continue
+		}
+		if line[0] == '#' {
+			continue
+		}
+		k, v, ok := strings.Cut(line, ":")
+		if !ok || k == "" || strings.ContainsAny(k, " \t") {
+			return fmt.Errorf("%s:%d: not a field: %q", name, lineNo, clip(line))
+		}
+		if len(cur) == 0 {
+			start = lineNo
+		}
+		cur[k], last = strings.TrimSpace(v), k
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("%s:%d: %w", name, lineNo, err)
+	}
+	return flush()
+}
+
+func clip(s string) string {
+	if len(s) > 60 {
+		return s[:60] + "…"
+	}
+	return s
+}
