@@ -18,6 +18,7 @@ require (
 	github.com/ulikunitz/xz v0.5.12
 	golang.org/x/sys v0.47.0
 	modernc.org/sqlite v1.55.0
+	pault.ag/go/debian v0.19.0
 	tags.cncf.io/container-device-interface v1.1.2
 	tags.cncf.io/container-device-interface/specs-go v1.1.1
 )
@@ -50,5 +51,4 @@ require (
 	modernc.org/libc v1.74.1 // indirect
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.11.0 // indirect
-	pault.ag/go/debian v0.19.0 // indirect
 )

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hitch-hpc/hitch/cmd/hitch/internal/cli"
 	"github.com/hitch-hpc/hitch/cudf"
+	"github.com/hitch-hpc/hitch/internal/fixture"
 )
 
 // TestSolve: hitch solve as a CUDF solver — the solution on standard
@@ -48,5 +49,46 @@ func TestSolve(t *testing.T) {
 	errOut.Reset()
 	if code := cli.Main(t.Context(), []string{"solve", "--criteria", "fastest", corner}, &out, &errOut); code != cli.ExitUsage {
 		t.Errorf("bad criteria: exit %d: %s", code, errOut.String())
+	}
+}
+
+// TestSolveDeb: hitch solve --deb on Debian bookworm main and the test
+// root's dpkg status: a readable plan that installs python3-scipy and
+// removes nothing; hitch cudf from-deb writes the same problem as CUDF,
+// which hitch solve reads back to the same objective.
+func TestSolveDeb(t *testing.T) {
+	index := fixture.DebIndex(t, "bookworm")
+	status := filepath.Join(fixture.Rootfs(t, "bookworm"), "var/lib/dpkg/status")
+	var out, errOut bytes.Buffer
+	if code := cli.Main(t.Context(), []string{"solve", "--deb", index, "--status", status, "--install", "python3-scipy"}, &out, &errOut); code != cli.ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(out.String(), "  python3-scipy ") || !strings.Contains(out.String(), " to remove\n") || strings.Contains(out.String(), "remove (") {
+		t.Errorf("plan:\n%s", out.String())
+	}
+	summary := errOut.String()
+	out.Reset()
+	errOut.Reset()
+	if code := cli.Main(t.Context(), []string{"cudf", "from-deb", index, "--status", status, "--install", "python3-scipy"}, &out, &errOut); code != cli.ExitOK {
+		t.Fatalf("from-deb: exit %d: %s", code, errOut.String())
+	}
+	file := filepath.Join(t.TempDir(), "p.cudf")
+	if err := os.WriteFile(file, out.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if code := cli.Main(t.Context(), []string{"solve", file}, &out, &errOut); code != cli.ExitOK {
+		t.Fatalf("solve the CUDF: exit %d: %s", code, errOut.String())
+	}
+	obj := func(s string) string {
+		_, after, _ := strings.Cut(s, "] = [")
+		v, _, _ := strings.Cut(after, "]")
+		return v
+	}
+	if obj(summary) == "" || obj(summary) != obj(errOut.String()) {
+		t.Errorf("objective from Debian %q, from its CUDF %q", summary, errOut.String())
+	}
+	if code := cli.Main(t.Context(), []string{"solve", file, "--install", "x"}, &out, &errOut); code != cli.ExitUsage {
+		t.Errorf("--install without --deb: exit %d", code)
 	}
 }

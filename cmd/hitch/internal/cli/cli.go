@@ -87,6 +87,7 @@ func commands() []command {
 		{"diff", "whether a new version of a shared library can replace the old one", runDiff},
 		{"compat", "whether a program survives a new version of a library it uses", runCompat},
 		{"solve", "answer a CUDF request: which packages to install, optimally", runSolve},
+		{"cudf", "write Debian package indexes as CUDF", runCudf},
 		{"help", "show help for a command or a topic", runHelp},
 		{"version", "print hitch's version", runVersion},
 	}

@@ -31,18 +31,26 @@ aspcud (the reference for optimality) does. With --timeout the best
 solution found in time is given, and standard error says it is not proven
 optimal.
 
+--deb reads Debian Packages files (plain, .gz or .xz) instead, with a
+dpkg status file (--status) and the request as Debian relations
+(--install, --remove), and prints what to install, change and remove
+(see 'hitch cudf' for how Debian becomes CUDF).
+
 Exit status: 0 solved, 1 no solution, 2 usage or input errors.
 
 Examples:
   hitch solve problem.cudf > solution.cudf
   hitch solve --criteria trendy problem.cudf
   hitch solve problem.cudf solution.cudf -removed,-changed
+  hitch solve --deb Packages.xz --status /var/lib/dpkg/status --install python3-scipy
 `
 
 func runSolve(e *env, args []string) error {
 	fs := newFlags(e, "solve", "[flags] FILE.cudf [OUT CRITERIA]", solveHelp)
 	criteria := fs.String("criteria", "paranoid", "the `criteria` to optimize: paranoid, trendy, or a list like -removed,-changed")
 	timeout := fs.Duration("timeout", 0, "give the best solution found within `duration` (0: prove the optimum however long it takes)")
+	deb := fs.Bool("deb", false, "read Debian Packages files instead of CUDF (with --status, --install, --remove) and print a readable plan")
+	d := addDebFlags(fs)
 	// IN OUT CRITERIA: the criteria start with "-" (-removed,-changed)
 	// and are no flag; they are set aside before the flags are read.
 	var positional []string
@@ -60,25 +68,38 @@ func runSolve(e *env, args []string) error {
 	}
 	args = append(args, positional...)
 	out := ""
-	switch len(args) {
-	case 1:
-	case 3:
+	switch {
+	case *deb && len(args) == 0:
+		return usagef("--deb: want Packages files")
+	case *deb:
+	case len(args) == 1:
+	case len(args) == 3:
 		out, *criteria = args[1], args[2]
 	default:
 		return usagef("want FILE.cudf, or IN OUT CRITERIA")
+	}
+	if !*deb && (*d.status != "" || len(d.install) > 0 || len(d.remove) > 0) {
+		return usagef("--status, --install and --remove go with --deb (a CUDF document holds its own request)")
 	}
 	crit, err := solve.ParseCriteria(*criteria)
 	if err != nil {
 		return usagef("%v", err)
 	}
-	f, err := os.Open(args[0])
-	if err != nil {
-		return err
-	}
-	doc, err := cudf.Parse(f, args[0])
-	f.Close()
-	if err != nil {
-		return err
+	var doc *cudf.Document
+	if *deb {
+		if doc, err = d.universe(args); err != nil {
+			return err
+		}
+	} else {
+		f, err := os.Open(args[0])
+		if err != nil {
+			return err
+		}
+		doc, err = cudf.Parse(f, args[0])
+		f.Close()
+		if err != nil {
+			return err
+		}
 	}
 	ctx := e.ctx
 	if *timeout > 0 {
@@ -108,7 +129,9 @@ func runSolve(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := cudf.WriteSolution(w, res.Installed); err != nil {
+	if *deb {
+		writeDebPlan(w, doc, res)
+	} else if err := cudf.WriteSolution(w, res.Installed); err != nil {
 		return err
 	}
 	note := ""
