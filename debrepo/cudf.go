@@ -10,9 +10,17 @@ import (
 	"pault.ag/go/debian/version"
 )
 
-// VirtualPrefix names, in CUDF, what Debian packages provide without a
-// version: "--virtual-mail-transport-agent".
-const VirtualPrefix = "--virtual-"
+// In CUDF a name is only its real packages; what Debian packages
+// provide is under names of its own: VirtualPrefix for unversioned
+// Provides ("--virtual-mail-transport-agent"), which satisfy only
+// unversioned relations (Debian Policy 7.5), ProvidedPrefix for
+// versioned ones ("--provided-pkg-config = 7"). So "one version of a
+// name at a time" (each package conflicts with its name) does not
+// reach the packages that provide it.
+const (
+	VirtualPrefix  = "--virtual-"
+	ProvidedPrefix = "--provided-"
+)
 
 // Request is what to install and remove, as Debian relations ("openmpi-bin",
 // "libc6 (>= 2.36)").
@@ -38,12 +46,14 @@ func (u *Universe) CUDF(req Request) (*cudf.Document, error) {
 	// (Policy 7.5); CUDF's satisfy every constraint. As dose does, such
 	// a provision is of a name of its own, which unversioned relations
 	// add as an alternative.
-	virtual := map[string]bool{}
+	virtual, provided := map[string]bool{}, map[string]bool{}
 	for _, p := range u.Packages {
 		for _, r := range p.Provides {
 			for _, q := range r.Possibilities {
 				if q.Version == nil {
 					virtual[q.Name] = true
+				} else {
+					provided[q.Name] = true
 				}
 			}
 		}
@@ -51,6 +61,15 @@ func (u *Universe) CUDF(req Request) (*cudf.Document, error) {
 	rank := func(name string, v version.Version) int64 { return ranks[name][v.String()] }
 	vpkg := func(p dependency.Possibility) (cudf.VPkg, error) {
 		vp := cudf.VPkg{Name: p.Name}
+		// A relation to another architecture's package ("libc6-i386:x32")
+		// names a package this universe does not hold: it keeps its
+		// qualifier ("%3a" for ":", as apt-cudf writes it), so it
+		// satisfies nothing and conflicts with nothing here.
+		if p.Arch != nil {
+			if a := p.Arch.String(); a != "any" && a != "native" && a != u.Arch && a != "all" {
+				vp.Name += "%3a" + a
+			}
+		}
 		if !cudf.IsPkgname(vp.Name) {
 			return vp, fmt.Errorf("package name %q is not one CUDF can write", p.Name)
 		}
@@ -81,6 +100,9 @@ func (u *Universe) CUDF(req Request) (*cudf.Document, error) {
 				or = append(or, vp)
 				if vp.Op == "" && virtual[vp.Name] {
 					or = append(or, cudf.VPkg{Name: VirtualPrefix + vp.Name})
+				}
+				if provided[vp.Name] {
+					or = append(or, cudf.VPkg{Name: ProvidedPrefix + vp.Name, Op: vp.Op, Version: vp.Version})
 				}
 			}
 			if len(or) > 0 {
@@ -113,6 +135,9 @@ func (u *Universe) CUDF(req Request) (*cudf.Document, error) {
 		if cp.Conflicts, err = list(p.Conflicts); err != nil {
 			return nil, fmt.Errorf("%s: %s: %w", p.Source, p.Name, err)
 		}
+		// One version of a name at a time (dpkg's rule; CUDF allows
+		// several): every version conflicts with the others.
+		cp.Conflicts = append(cp.Conflicts, cudf.VPkg{Name: p.Name})
 		var provides []cudf.VPkg
 		for _, r := range p.Provides {
 			for _, q := range r.Possibilities {
@@ -128,15 +153,18 @@ func (u *Universe) CUDF(req Request) (*cudf.Document, error) {
 			case "":
 				cp.Provides = append(cp.Provides, cudf.VPkg{Name: VirtualPrefix + pv.Name})
 			default:
-				pv.Op = cudf.Eq // Debian provides only "="
-				cp.Provides = append(cp.Provides, pv)
+				// Debian provides only "=".
+				cp.Provides = append(cp.Provides, cudf.VPkg{Name: ProvidedPrefix + pv.Name, Op: cudf.Eq, Version: pv.Version})
 			}
 		}
 		rec, err := formula(p.Recommends)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s: %w", p.Source, p.Name, err)
 		}
-		if p.Installed && p.Essential {
+		switch {
+		case p.Installed && p.Keep != "":
+			cp.Keep = p.Keep
+		case p.Installed && p.Essential:
 			cp.Keep = cudf.KeepPackage
 		}
 		cp.Extra = []cudf.Prop{
@@ -157,8 +185,12 @@ func (u *Universe) CUDF(req Request) (*cudf.Document, error) {
 				return nil, fmt.Errorf("request: %w", err)
 			}
 			// A name only provided is installed through a provider.
-			if vp.Op == "" && !real[vp.Name] && virtual[vp.Name] {
+			switch {
+			case real[vp.Name]:
+			case vp.Op == "" && virtual[vp.Name]:
 				vp.Name = VirtualPrefix + vp.Name
+			case provided[vp.Name]:
+				vp.Name = ProvidedPrefix + vp.Name
 			}
 			r.Install = append(r.Install, vp)
 		}

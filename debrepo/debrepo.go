@@ -36,6 +36,12 @@ type Package struct {
 	Depends, Conflicts, Recommends, Provides []dependency.Relation
 	Essential                                bool
 	Installed                                bool
+	// Keep, when set, is the CUDF keep of an installed package:
+	// "version" for dpkg's hold, "package" when it may not be removed
+	// (essential packages get "package" without it).
+	Keep string
+	// ID is APT's identifier of the package in an EDSP scenario.
+	ID string
 	// Source names where the stanza was read: FILE:LINE.
 	Source string
 }
@@ -109,37 +115,11 @@ func (u *Universe) read(r io.Reader, name string, status bool) error {
 		if status && !strings.HasSuffix(f["Status"], " installed") {
 			return nil
 		}
-		arch := f["Architecture"]
-		if arch != u.Arch && arch != "all" {
-			return nil
+		p, err := u.parsePackage(f, src)
+		if err != nil || p == nil {
+			return err
 		}
-		v, err := version.Parse(f["Version"])
-		if err != nil {
-			return fmt.Errorf("%s: %s: version %q: %w", src, pkgName, f["Version"], err)
-		}
-		p := &Package{Name: pkgName, Arch: arch, Version: v, Essential: f["Essential"] == "yes", Source: src}
-		for _, rel := range []struct {
-			into   *[]dependency.Relation
-			fields []string
-		}{
-			{&p.Depends, []string{"Pre-Depends", "Depends"}},
-			{&p.Conflicts, []string{"Conflicts", "Breaks"}},
-			{&p.Recommends, []string{"Recommends"}},
-			{&p.Provides, []string{"Provides"}},
-		} {
-			for _, fl := range rel.fields {
-				text := strings.TrimSpace(f[fl])
-				if text == "" {
-					continue
-				}
-				d, err := dependency.Parse(text)
-				if err != nil {
-					return fmt.Errorf("%s: %s: %s: %w", src, pkgName, fl, err)
-				}
-				*rel.into = append(*rel.into, d.Relations...)
-			}
-		}
-		key := pkgName + " " + v.String()
+		key := pkgName + " " + p.Version.String()
 		if old := index[key]; old != nil {
 			if status {
 				old.Installed = true
@@ -151,6 +131,42 @@ func (u *Universe) read(r io.Reader, name string, status bool) error {
 		u.Packages = append(u.Packages, p)
 		return nil
 	})
+}
+
+// parsePackage reads a package stanza: nil for another architecture.
+func (u *Universe) parsePackage(f fields, src string) (*Package, error) {
+	pkgName := f["Package"]
+	arch := f["Architecture"]
+	if arch != u.Arch && arch != "all" {
+		return nil, nil
+	}
+	v, err := version.Parse(f["Version"])
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s: version %q: %w", src, pkgName, f["Version"], err)
+	}
+	p := &Package{Name: pkgName, Arch: arch, Version: v, Essential: f["Essential"] == "yes", Source: src}
+	for _, rel := range []struct {
+		into   *[]dependency.Relation
+		fields []string
+	}{
+		{&p.Depends, []string{"Pre-Depends", "Depends"}},
+		{&p.Conflicts, []string{"Conflicts", "Breaks"}},
+		{&p.Recommends, []string{"Recommends"}},
+		{&p.Provides, []string{"Provides"}},
+	} {
+		for _, fl := range rel.fields {
+			text := strings.TrimSpace(f[fl])
+			if text == "" {
+				continue
+			}
+			d, err := dependency.Parse(text)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %s: %s: %w", src, pkgName, fl, err)
+			}
+			*rel.into = append(*rel.into, d.Relations...)
+		}
+	}
+	return p, nil
 }
 
 // fields are a stanza's fields, continuation lines joined.

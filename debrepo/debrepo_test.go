@@ -93,11 +93,11 @@ func TestSmall(t *testing.T) {
 	text := buf.String()
 	for _, want := range []string{
 		"package: libfoo\nversion: 1\n", // 1.9
-		"package: libfoo\nversion: 2\nprovides: libfoo-abi-1 = 1, --virtual-libfoo-any\n", // 1.10; unversioned: a name of its own
+		"package: libfoo\nversion: 2\nconflicts: libfoo\nprovides: --provided-libfoo-abi-1 = 1, --virtual-libfoo-any\n", // 1.10; provisions under names of their own; one version at a time
 		"depends: dpkg >= 1, libfoo >= 2, libbar | libbaz < 2\n",
-		"conflicts: old-app < 1\n",
-		"package: dpkg\nversion: 2\ninstalled: true\nkeep: package\n", // 1.17 (a constraint) is 1
-		"package: local-only\nversion: 1\ninstalled: true\n",
+		"conflicts: old-app < 1, app\n",
+		"package: dpkg\nversion: 2\nconflicts: dpkg\ninstalled: true\nkeep: package\n", // 1.17 (a constraint) is 1
+		"package: local-only\nversion: 1\nconflicts: local-only\ninstalled: true\n",
 		"recommends: app-doc\n",
 		"number: 1:2.0~rc1-1\n",
 		"install: app\n",

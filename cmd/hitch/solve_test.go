@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -90,5 +91,99 @@ func TestSolveDeb(t *testing.T) {
 	}
 	if code := cli.Main(t.Context(), []string{"solve", file, "--install", "x"}, &out, &errOut); code != cli.ExitUsage {
 		t.Errorf("--install without --deb: exit %d", code)
+	}
+}
+
+// aptReady skips unless apt can simulate installing openmpi-bin here
+// (root, package lists).
+func aptReady(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (apt's solver is run as root here)")
+	}
+	out, err := exec.Command("apt-cache", "policy", "openmpi-bin").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "Candidate:") || strings.Contains(string(out), "Candidate: (none)") {
+		t.Skipf("apt has no candidate for openmpi-bin (apt-get update?): %s", out)
+	}
+}
+
+// TestEDSP: a scenario apt dumps for "install openmpi-bin" (its dump
+// solver), answered by hitch solve --edsp: Install stanzas naming APT's
+// identifiers, openmpi-bin among them, no Remove; a scenario cut short
+// is an Error stanza and exit 0, as the protocol wants.
+func TestEDSP(t *testing.T) {
+	aptReady(t)
+	dump := filepath.Join(t.TempDir(), "scenario.edsp")
+	cmd := exec.Command("apt-get", "-s", "-o", "APT::Solver::RunAsUser=root", "--solver", "dump", "install", "openmpi-bin")
+	cmd.Env = append(os.Environ(), "APT_EDSP_DUMP_FILENAME="+dump)
+	cmd.Run() // the dump solver answers nothing: apt fails after dumping
+	b, err := os.ReadFile(dump)
+	if err != nil || !bytes.HasPrefix(b, []byte("Request: EDSP 0.5")) {
+		t.Fatalf("no scenario dumped: %v", err)
+	}
+	var out, errOut bytes.Buffer
+	if code := cli.MainInput(t.Context(), []string{"solve", "--edsp"}, bytes.NewReader(b), &out, &errOut); code != cli.ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	answer := out.String()
+	if !strings.Contains(answer, "Install: ") || !strings.Contains(answer, "\nPackage: openmpi-bin\n") || strings.Contains(answer, "Remove: ") || strings.Contains(answer, "Error: ") {
+		t.Errorf("answer:\n%s", answer)
+	}
+	if !strings.HasPrefix(answer, "Progress: ") {
+		t.Errorf("no progress stanza first:\n%.200s", answer)
+	}
+	out.Reset()
+	if code := cli.MainInput(t.Context(), []string{"solve", "--edsp"}, bytes.NewReader(b[:len(b)/2]), &out, &errOut); code != cli.ExitOK || !strings.Contains(out.String(), "\nError: hitch\nMessage: ") {
+		t.Errorf("a scenario cut short: exit %d:\n%s", code, out.String())
+	}
+}
+
+// TestAptSolver: apt-get -s --solver hitch install openmpi-bin, with
+// hitch as apt's external solver (the documented wrapper, in a solvers
+// directory of the test's own): apt takes the answer, and what hitch
+// installs apt's own solver installs too (apt adds what it installs for
+// recommendations, which hitch does not follow yet), nothing removed.
+func TestAptSolver(t *testing.T) {
+	aptReady(t)
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "hitch")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v: %s", err, out)
+	}
+	solvers := filepath.Join(dir, "solvers")
+	os.MkdirAll(solvers, 0o755)
+	if err := os.WriteFile(filepath.Join(solvers, "hitch"), []byte("#!/bin/sh\nexec "+bin+" solve --edsp\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	actions := func(args ...string) []string {
+		cmd := exec.Command("apt-get", append([]string{"-s", "-o", "Dir::Bin::Solvers::=" + solvers, "-o", "APT::Solver::RunAsUser=root"}, args...)...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("apt-get %v: %v\n%s", args, err, out)
+		}
+		var acts []string
+		for _, l := range strings.Split(string(out), "\n") {
+			if f := strings.Fields(l); len(f) > 1 && (f[0] == "Inst" || f[0] == "Remv") {
+				acts = append(acts, f[0]+" "+f[1])
+			}
+		}
+		return acts
+	}
+	hitch := actions("--solver", "hitch", "install", "openmpi-bin")
+	internal := actions("install", "openmpi-bin")
+	t.Logf("hitch %d actions, apt's own solver %d", len(hitch), len(internal))
+	in := map[string]bool{}
+	for _, a := range internal {
+		in[a] = true
+	}
+	found := false
+	for _, a := range hitch {
+		found = found || a == "Inst openmpi-bin"
+		if !in[a] {
+			t.Errorf("hitch's %q is not what apt's solver does", a)
+		}
+	}
+	if !found {
+		t.Errorf("apt with hitch does not install openmpi-bin: %v", hitch)
 	}
 }

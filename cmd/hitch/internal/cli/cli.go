@@ -59,6 +59,7 @@ func usagef(format string, args ...any) error {
 // env is what a command runs with.
 type env struct {
 	ctx            context.Context
+	stdin          io.Reader // nil: the process's
 	stdout, stderr io.Writer
 	// catalog is opened by the first catalog: reference.
 	catalog *storeview.Catalog
@@ -93,10 +94,23 @@ func commands() []command {
 	}
 }
 
+// input is what a command reads from standard input.
+func (e *env) input() io.Reader {
+	if e.stdin != nil {
+		return e.stdin
+	}
+	return os.Stdin
+}
+
 // Main runs hitch with args (without the program name) and returns the
 // process exit code. Tests call it in-process.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	e := &env{ctx: ctx, stdout: stdout, stderr: stderr}
+	return MainInput(ctx, args, nil, stdout, stderr)
+}
+
+// MainInput is Main with standard input (nil: the process's).
+func MainInput(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr}
 	if len(args) == 0 {
 		printUsage(stderr)
 		return ExitUsage

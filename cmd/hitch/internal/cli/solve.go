@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hitch-hpc/hitch/cudf"
+	"github.com/hitch-hpc/hitch/debrepo"
 	"github.com/hitch-hpc/hitch/solve"
 )
 
@@ -31,6 +32,14 @@ aspcud (the reference for optimality) does. With --timeout the best
 solution found in time is given, and standard error says it is not proven
 optimal.
 
+--edsp speaks apt's external solver protocol (EDSP 0.5): it reads a
+scenario on standard input and writes Install and Remove stanzas, or an
+Error stanza apt shows, with Progress stanzas on the way. To make it
+apt's solver "hitch" (apt-get --solver hitch …):
+
+  printf '#!/bin/sh\nexec %s solve --edsp\n' "$(command -v hitch)" > /usr/lib/apt/solvers/hitch
+  chmod 755 /usr/lib/apt/solvers/hitch
+
 --deb reads Debian Packages files (plain, .gz or .xz) instead, with a
 dpkg status file (--status) and the request as Debian relations
 (--install, --remove), and prints what to install, change and remove
@@ -43,6 +52,7 @@ Examples:
   hitch solve --criteria trendy problem.cudf
   hitch solve problem.cudf solution.cudf -removed,-changed
   hitch solve --deb Packages.xz --status /var/lib/dpkg/status --install python3-scipy
+  apt-get -s --solver hitch install openmpi-bin
 `
 
 func runSolve(e *env, args []string) error {
@@ -50,6 +60,7 @@ func runSolve(e *env, args []string) error {
 	criteria := fs.String("criteria", "paranoid", "the `criteria` to optimize: paranoid, trendy, or a list like -removed,-changed")
 	timeout := fs.Duration("timeout", 0, "give the best solution found within `duration` (0: prove the optimum however long it takes)")
 	deb := fs.Bool("deb", false, "read Debian Packages files instead of CUDF (with --status, --install, --remove) and print a readable plan")
+	edsp := fs.Bool("edsp", false, "answer apt's external solver protocol (EDSP 0.5): a scenario on stdin, the answer on stdout")
 	d := addDebFlags(fs)
 	// IN OUT CRITERIA: the criteria start with "-" (-removed,-changed)
 	// and are no flag; they are set aside before the flags are read.
@@ -67,6 +78,12 @@ func runSolve(e *env, args []string) error {
 		return err
 	}
 	args = append(args, positional...)
+	if *edsp {
+		if len(args) > 0 || *deb {
+			return usagef("--edsp reads the scenario on stdin: no files, no --deb")
+		}
+		return solveEDSP(e, *timeout)
+	}
 	out := ""
 	switch {
 	case *deb && len(args) == 0:
@@ -152,4 +169,38 @@ func looksLikeCriteria(a string) bool {
 		return strings.HasPrefix(first, "-") && !strings.HasPrefix(first, "--")
 	}
 	return false
+}
+
+// solveEDSP answers an EDSP scenario on stdin. Whatever goes wrong is an
+// Error stanza and exit 0, as the protocol wants: apt shows the message.
+func solveEDSP(e *env, timeout time.Duration) error {
+	fail := func(err error) error {
+		if werr := debrepo.WriteError(e.stdout, err.Error()); werr != nil {
+			return werr
+		}
+		fmt.Fprintf(e.stderr, "hitch solve --edsp: %v\n", err)
+		return nil
+	}
+	debrepo.WriteProgress(e.stdout, 0, "hitch: reading the scenario")
+	sc, err := debrepo.ReadEDSP(e.input(), "stdin")
+	if err != nil {
+		return fail(err)
+	}
+	doc, err := sc.CUDF()
+	if err != nil {
+		return fail(err)
+	}
+	debrepo.WriteProgress(e.stdout, 50, fmt.Sprintf("hitch: solving over %d packages", len(doc.Packages)))
+	ctx := e.ctx
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	res, err := solve.Solve(ctx, doc, solve.Options{Criteria: sc.Criteria()})
+	if err != nil {
+		return fail(err)
+	}
+	debrepo.WriteProgress(e.stdout, 100, "hitch: done")
+	return sc.WriteAnswer(e.stdout, doc, res.Installed)
 }

@@ -1,0 +1,190 @@
+package debrepo
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/hitch-hpc/hitch/cudf"
+	"github.com/hitch-hpc/hitch/solve"
+)
+
+// Scenario is an APT EDSP 0.5 scenario (apt's external solver protocol):
+// the request, and the universe with APT's identifiers.
+type Scenario struct {
+	Universe        *Universe
+	Install, Remove []string
+	UpgradeAll      bool
+	// Forbids, from the request or implied by Upgrade.
+	ForbidNewInstall, ForbidRemove bool
+	StrictPinning                  bool
+}
+
+// ReadEDSP reads a scenario. With strict pinning (the default) only APT's
+// candidates and the installed versions enter the universe.
+func ReadEDSP(r io.Reader, name string) (*Scenario, error) {
+	sc := &Scenario{StrictPinning: true}
+	var req fields
+	candidate := map[*Package]bool{}
+	index := map[string]*Package{}
+	err := stanzas(r, name, func(f fields, line int) error {
+		src := fmt.Sprintf("%s:%d", name, line)
+		if req == nil {
+			if _, ok := f["Request"]; !ok {
+				return fmt.Errorf("%s: the scenario does not start with a Request stanza", src)
+			}
+			req = f
+			arch := strings.TrimSpace(f["Architecture"])
+			if arch == "" {
+				return fmt.Errorf("%s: the request names no Architecture", src)
+			}
+			sc.Universe = New(arch)
+			yes := func(k string) bool { return strings.TrimSpace(f[k]) == "yes" }
+			sc.UpgradeAll = yes("Upgrade-All") || yes("Upgrade") || yes("Dist-Upgrade")
+			sc.ForbidNewInstall = yes("Forbid-New-Install") || yes("Upgrade")
+			sc.ForbidRemove = yes("Forbid-Remove") || yes("Upgrade")
+			sc.StrictPinning = strings.TrimSpace(f["Strict-Pinning"]) != "no"
+			for _, l := range []struct {
+				k   string
+				out *[]string
+			}{{"Install", &sc.Install}, {"Remove", &sc.Remove}} {
+				for _, n := range strings.Fields(f[l.k]) {
+					base, qual, _ := strings.Cut(n, ":")
+					if qual != "" && qual != arch && qual != "all" && qual != "any" {
+						return fmt.Errorf("%s: %s %s: foreign architectures are not modelled", src, l.k, n)
+					}
+					*l.out = append(*l.out, base)
+				}
+			}
+			return nil
+		}
+		if f["Package"] == "" {
+			return fmt.Errorf("%s: a package stanza without Package", src)
+		}
+		p, err := sc.Universe.parsePackage(f, src)
+		if err != nil || p == nil {
+			return err
+		}
+		p.ID = strings.TrimSpace(f["APT-ID"])
+		if p.ID == "" {
+			return fmt.Errorf("%s: %s %s has no APT-ID", src, p.Name, p.Version)
+		}
+		p.Installed = strings.TrimSpace(f["Installed"]) == "yes"
+		if p.Installed && strings.TrimSpace(f["Hold"]) == "yes" {
+			p.Keep = cudf.KeepVersion
+		}
+		key := p.Name + " " + p.Version.String()
+		if index[key] != nil {
+			return nil // the same version from another archive
+		}
+		index[key] = p
+		candidate[p] = strings.TrimSpace(f["APT-Candidate"]) == "yes"
+		sc.Universe.Packages = append(sc.Universe.Packages, p)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if req == nil {
+		return nil, fmt.Errorf("%s: an empty scenario", name)
+	}
+	installedNames := map[string]bool{}
+	for _, p := range sc.Universe.Packages {
+		if p.Installed {
+			installedNames[p.Name] = true
+			if sc.ForbidRemove && p.Keep == "" {
+				p.Keep = cudf.KeepPackage
+			}
+		}
+	}
+	kept := sc.Universe.Packages[:0]
+	for _, p := range sc.Universe.Packages {
+		switch {
+		case p.Installed:
+		case sc.StrictPinning && !candidate[p]:
+			continue // not APT's candidate: the solver may not propose it
+		case sc.ForbidNewInstall && !installedNames[p.Name]:
+			continue
+		}
+		kept = append(kept, p)
+	}
+	sc.Universe.Packages = kept
+	return sc, nil
+}
+
+// Criteria are the optimization criteria for the request: the fewest
+// removed then changed for installs and removals; for upgrades the
+// fewest removed, then the most up to date.
+func (sc *Scenario) Criteria() []solve.Criterion {
+	if sc.UpgradeAll {
+		return []solve.Criterion{solve.Removed, solve.NotUpToDate, solve.New, solve.Changed}
+	}
+	return solve.Paranoid
+}
+
+// CUDF is the scenario as a CUDF document.
+func (sc *Scenario) CUDF() (*cudf.Document, error) {
+	return sc.Universe.CUDF(Request{Install: sc.Install, Remove: sc.Remove})
+}
+
+// WriteAnswer writes the EDSP solution for a CUDF solution of the
+// scenario: an Install stanza for every package new or at another
+// version (the removal of the old version implicit), a Remove stanza for
+// every installed package whose name is gone.
+func (sc *Scenario) WriteAnswer(w io.Writer, doc *cudf.Document, installed []*cudf.Package) error {
+	index := map[*cudf.Package]int{}
+	for i, p := range doc.Packages {
+		index[p] = i
+	}
+	after := map[string][]*Package{}
+	for _, cp := range installed {
+		i, ok := index[cp]
+		if !ok {
+			return fmt.Errorf("a solution package %s is not of the scenario", cp)
+		}
+		p := sc.Universe.Packages[i]
+		after[p.Name] = append(after[p.Name], p)
+	}
+	var b strings.Builder
+	stanza := func(action string, p *Package) {
+		fmt.Fprintf(&b, "%s: %s\nPackage: %s\nVersion: %s\nArchitecture: %s\n\n", action, p.ID, p.Name, p.Version, p.Arch)
+	}
+	for _, p := range sc.Universe.Packages {
+		if p.Installed && len(after[p.Name]) == 0 {
+			stanza("Remove", p)
+		}
+	}
+	for _, p := range sc.Universe.Packages {
+		if p.Installed {
+			continue
+		}
+		for _, q := range after[p.Name] {
+			if q == p {
+				stanza("Install", p)
+			}
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteError writes an EDSP error stanza: apt shows the message.
+func WriteError(w io.Writer, msg string) error {
+	lines := strings.Split(strings.TrimSpace(msg), "\n")
+	for i := 1; i < len(lines); i++ {
+		if strings.TrimSpace(lines[i]) == "" {
+			lines[i] = " ."
+		} else {
+			lines[i] = " " + lines[i]
+		}
+	}
+	_, err := fmt.Fprintf(w, "Error: hitch\nMessage: %s\n\n", strings.Join(lines, "\n"))
+	return err
+}
+
+// WriteProgress writes an EDSP progress stanza.
+func WriteProgress(w io.Writer, percent int, msg string) error {
+	_, err := fmt.Fprintf(w, "Progress: %s\nPercentage: %d\nMessage: %s\n\n", time.Now().UTC().Format(time.RFC1123Z), percent, msg)
+	return err
+}
