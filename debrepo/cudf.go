@@ -42,6 +42,16 @@ func (u *Universe) CUDF(req Request) (*cudf.Document, error) {
 		}
 	}
 	ranks := u.ranks(append(append([]dependency.Relation(nil), reqRels[0]...), reqRels[1]...))
+	u.byRank = map[string]map[int64]string{}
+	for name, m := range ranks {
+		back := map[int64]string{}
+		for v, r := range m {
+			if old, ok := back[r]; !ok || v < old {
+				back[r] = v
+			}
+		}
+		u.byRank[name] = back
+	}
 	// Debian's unversioned Provides satisfy only unversioned relations
 	// (Policy 7.5); CUDF's satisfy every constraint. As dose does, such
 	// a provision is of a name of its own, which unversioned relations
@@ -264,4 +274,20 @@ func Names(doc *cudf.Document, installed []*cudf.Package) []string {
 		out = append(out, p.Name+"="+strings.TrimSpace(v.Str))
 	}
 	return out
+}
+
+// Relation writes a CUDF constraint of a document CUDF made back in
+// Debian's terms: "thunderbird (<= 1:128.x)", "mail-transport-agent".
+func (u *Universe) Relation(vp cudf.VPkg) string {
+	name := strings.TrimPrefix(strings.TrimPrefix(vp.Name, VirtualPrefix), ProvidedPrefix)
+	name = strings.ReplaceAll(name, "%3a", ":")
+	if vp.Op == "" {
+		return name
+	}
+	ops := map[cudf.Relop]string{cudf.Ge: ">=", cudf.Le: "<=", cudf.Gt: ">>", cudf.Lt: "<<", cudf.Eq: "=", cudf.Neq: "!="}
+	v := u.byRank[name][vp.Version]
+	if v == "" {
+		v = fmt.Sprint(vp.Version)
+	}
+	return fmt.Sprintf("%s (%s %s)", name, ops[vp.Op], v)
 }

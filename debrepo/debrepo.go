@@ -50,6 +50,8 @@ type Package struct {
 type Universe struct {
 	Arch     string
 	Packages []*Package
+	// byRank maps the last CUDF's integer versions back, name by name.
+	byRank map[string]map[int64]string
 }
 
 // Open opens an index file, decompressing .gz and .xz by their magic.

@@ -2,6 +2,7 @@ package solve
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strings"
 )
@@ -76,6 +77,9 @@ func (m *model) explain(ctx context.Context) error {
 				e.Reasons = append(e.Reasons, m.facts[i].text)
 			}
 		}
+	}
+	if len(order) > maxExplain {
+		e.Reasons = append(e.Reasons, fmt.Sprintf("some of the %d dependencies, conflicts and keeps it reaches (too many to narrow down to a minimal set)", len(order)))
 	}
 	return e
 }

@@ -185,6 +185,9 @@ type universe struct {
 	// provides maps a feature to the packages providing it, with the
 	// provided version (0: every version).
 	provides map[string][]provider
+	// memo holds candidates already computed (a universe is used by one
+	// goroutine).
+	memo map[cudf.VPkg][]int
 }
 
 type provider struct {
@@ -193,7 +196,7 @@ type provider struct {
 }
 
 func newUniverse(pkgs []*cudf.Package) *universe {
-	u := &universe{pkgs: pkgs, byName: map[string][]int{}, provides: map[string][]provider{}}
+	u := &universe{pkgs: pkgs, byName: map[string][]int{}, provides: map[string][]provider{}, memo: map[cudf.VPkg][]int{}}
 	for i, p := range pkgs {
 		u.byName[p.Name] = append(u.byName[p.Name], i)
 		for _, f := range p.Provides {
@@ -211,6 +214,15 @@ func newUniverse(pkgs []*cudf.Package) *universe {
 // matching version, or providing it (an unversioned provision satisfies
 // every constraint), sorted.
 func (u *universe) candidates(vp cudf.VPkg) []int {
+	if c, ok := u.memo[vp]; ok {
+		return c
+	}
+	c := u.findCandidates(vp)
+	u.memo[vp] = c
+	return c
+}
+
+func (u *universe) findCandidates(vp cudf.VPkg) []int {
 	var out []int
 	for _, i := range u.byName[vp.Name] {
 		if vp.Op.Holds(u.pkgs[i].Version, vp.Version) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -185,5 +186,36 @@ func TestAptSolver(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("apt with hitch does not install openmpi-bin: %v", hitch)
+	}
+}
+
+// TestDistcheck: hitch distcheck on bookworm main: exit 1, the broken
+// packages with a reason each (a missing dependency for thunderbird's
+// extensions, with Debian's versions), a dose-shaped YAML and JSON.
+func TestDistcheck(t *testing.T) {
+	index := fixture.DebIndex(t, "bookworm")
+	var out, errOut bytes.Buffer
+	if code := cli.Main(t.Context(), []string{"distcheck", index}, &out, &errOut); code != cli.ExitNo {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	text := out.String()
+	for _, want := range []string{"webext-tbsync ", "depends on thunderbird (<= 1:", "which no package satisfies", " broken ("} {
+		if !strings.Contains(text, want) {
+			t.Errorf("text lacks %q:\n%s", want, text)
+		}
+	}
+	out.Reset()
+	cli.Main(t.Context(), []string{"distcheck", "--format", "yaml", index}, &out, &errOut)
+	if y := out.String(); !strings.HasPrefix(y, "output-version: 1.2\nnative-architecture: amd64\nreport:\n -\n  package: ") || !strings.Contains(y, "      unsat-dependency: ") {
+		t.Errorf("yaml:\n%.600s", y)
+	}
+	out.Reset()
+	cli.Main(t.Context(), []string{"distcheck", "--format", "json", index}, &out, &errOut)
+	var doc struct {
+		Packages int
+		Broken   []struct{ Package string }
+	}
+	if err := json.Unmarshal(out.Bytes(), &doc); err != nil || doc.Packages < 50000 || len(doc.Broken) == 0 {
+		t.Errorf("json: %v %+v", err, doc)
 	}
 }

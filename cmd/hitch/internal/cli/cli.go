@@ -89,6 +89,7 @@ func commands() []command {
 		{"compat", "whether a program survives a new version of a library it uses", runCompat},
 		{"solve", "answer a CUDF request: which packages to install, optimally", runSolve},
 		{"cudf", "write Debian package indexes as CUDF", runCudf},
+		{"distcheck", "check every package of a Debian repository for installability", runDistcheck},
 		{"help", "show help for a command or a topic", runHelp},
 		{"version", "print hitch's version", runVersion},
 	}
