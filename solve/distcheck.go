@@ -59,7 +59,7 @@ func Installability(ctx context.Context, pkgs []*cudf.Package) ([]Broken, error)
 		}
 		// The solver decides: install this package, nothing else asked.
 		req := &cudf.Request{Install: []cudf.VPkg{{Name: clean[i].Name, Op: cudf.Eq, Version: clean[i].Version}}}
-		m := u.model(req)
+		m := u.model(req, false)
 		if m.err != nil {
 			return nil, m.err
 		}
@@ -98,7 +98,7 @@ func Installability(ctx context.Context, pkgs []*cudf.Package) ([]Broken, error)
 			}
 			continue
 		}
-		m := u.model(&cudf.Request{Install: []cudf.VPkg{{Name: clean[i].Name, Op: cudf.Eq, Version: clean[i].Version}}})
+		m := u.model(&cudf.Request{Install: []cudf.VPkg{{Name: clean[i].Name, Op: cudf.Eq, Version: clean[i].Version}}}, false)
 		broken[k].Why = []string{fmt.Sprintf("%s cannot be installed", clean[i])}
 		if err := m.explain(ctx); err != nil {
 			ue, ok := err.(*UnsatError)

@@ -14,6 +14,11 @@ func (m *model) solve(ctx context.Context, extra []constraint) ([]bool, bool, er
 	for _, set := range [][]constraint{m.cons, extra} {
 		for _, c := range set {
 			switch {
+			case c.weights != nil:
+				if c.atMost < 0 {
+					return nil, false, nil // positive weights: never holds
+				}
+				pbs = append(pbs, solver.LtEq(append([]int(nil), c.lits...), append([]int(nil), c.weights...), c.atMost))
 			case c.atMost >= 0:
 				if c.atMost >= len(c.lits) {
 					continue // always holds

@@ -25,69 +25,6 @@ import (
 // ErrUnsat is returned when no installation satisfies the request.
 var ErrUnsat = errors.New("no installation satisfies the request")
 
-// Criterion is one objective to minimize: the number of package names
-// removed (installed before, no version after) or new (installed after,
-// not before); of package versions changed (installed before and not
-// after, or the other way round) or not up to date (installed, and not
-// the newest version of their name in the universe); or of unsatisfied
-// disjunctions in the recommends of installed packages. Where MISC's
-// text and aspcud, the reference, differ, hitch counts as aspcud does.
-//
-// changed counts versions as aspcud does (MISC 2012's count(changed)
-// over the set of changed packages); MISC 2010's definition and mccs
-// count names: given the choice between moving two installed packages
-// to new versions (two names, four versions) and installing three new
-// ones, aspcud takes the second and mccs the first
-// (testdata/changed-versions.cudf).
-type Criterion string
-
-// The objectives.
-const (
-	Removed     Criterion = "removed"
-	Changed     Criterion = "changed"
-	New         Criterion = "new"
-	NotUpToDate Criterion = "notuptodate"
-	// UnsatRecommends counts the disjunctions of installed packages'
-	// "recommends" (a declared vpkgformula property) that do not hold.
-	UnsatRecommends Criterion = "unsat_recommends"
-)
-
-// Paranoid is MISC's paranoid criterion: fewest removed, then fewest
-// changed.
-var Paranoid = []Criterion{Removed, Changed}
-
-// Trendy is MISC's trendy criterion: fewest removed, then fewest not up
-// to date, unsatisfied recommendations, new.
-var Trendy = []Criterion{Removed, NotUpToDate, UnsatRecommends, New}
-
-// ParseCriteria reads "paranoid", "trendy", or a MISC list of criteria to
-// minimize: "-removed,-changed,-new,-notuptodate,-unsat_recommends".
-func ParseCriteria(s string) ([]Criterion, error) {
-	switch strings.TrimSpace(s) {
-	case "paranoid":
-		return Paranoid, nil
-	case "trendy":
-		return Trendy, nil
-	case "", "none":
-		return nil, nil
-	}
-	var out []Criterion
-	for _, part := range strings.Split(s, ",") {
-		part = strings.TrimSpace(part)
-		c, ok := strings.CutPrefix(part, "-")
-		switch Criterion(c) {
-		case Removed, Changed, New, NotUpToDate, UnsatRecommends:
-			if !ok {
-				return nil, fmt.Errorf("criterion %q: hitch minimizes (write -%s)", part, strings.TrimPrefix(part, "+"))
-			}
-			out = append(out, Criterion(c))
-		default:
-			return nil, fmt.Errorf("unknown criterion %q (known: paranoid, trendy, or a list of -removed, -changed, -new, -notuptodate, -unsat_recommends)", part)
-		}
-	}
-	return out, nil
-}
-
 // Options change a Solve.
 type Options struct {
 	// Criteria are minimized in order; none: any solution.
@@ -114,18 +51,23 @@ func Solve(ctx context.Context, doc *cudf.Document, opts Options) (*Result, erro
 		return nil, errors.New("the document has no request")
 	}
 	u := newUniverse(doc.Packages)
-	m := u.model(doc.Request)
+	m := u.model(doc.Request, rewardsUnreached(doc, opts.Criteria))
 	if m.err != nil {
 		return nil, m.err
 	}
-	// The objectives' variables and definitions join the model first.
-	objectives := make([][]int, len(opts.Criteria))
+	// The objectives' variables and definitions join the model first;
+	// each is a cost to minimize (a maximized criterion negated).
+	costs := make([]linear, len(opts.Criteria))
 	for k, c := range opts.Criteria {
-		lits, err := m.objective(c)
+		l, err := m.objective(c, doc.Request)
 		if err != nil {
 			return nil, err
 		}
-		objectives[k] = lits
+		if c.Maximize {
+			l = l.negated()
+		}
+		l.normalize()
+		costs[k] = l
 	}
 	res := &Result{Vars: m.nvars, Constraints: len(m.cons)}
 	model, ok, err := m.solve(ctx, nil)
@@ -137,11 +79,11 @@ func Solve(ctx context.Context, doc *cudf.Document, opts Options) (*Result, erro
 	}
 	res.Optimal = true
 	var fixed []constraint
-	for _, lits := range objectives {
-		best := count(model, lits)
+	for _, cost := range costs {
+		best := cost.value(model)
 		// Tighten until nothing better exists: the last model is optimal.
-		for best > 0 && res.Optimal {
-			next, ok, err := m.solve(ctx, append(fixed, atMost(lits, best-1)))
+		for best > cost.offset && res.Optimal {
+			next, ok, err := m.solve(ctx, append(fixed, cost.atMost(best-1)))
 			if err != nil {
 				if ctx.Err() == nil {
 					return nil, err
@@ -153,12 +95,16 @@ func Solve(ctx context.Context, doc *cudf.Document, opts Options) (*Result, erro
 			if !ok {
 				break
 			}
-			model, best = next, count(next, lits)
+			model, best = next, cost.value(next)
 		}
-		fixed = append(fixed, atMost(lits, best))
+		fixed = append(fixed, cost.atMost(best))
 	}
-	for _, lits := range objectives {
-		res.Objective = append(res.Objective, count(model, lits))
+	for k, cost := range costs {
+		v := cost.value(model)
+		if opts.Criteria[k].Maximize {
+			v = -v
+		}
+		res.Objective = append(res.Objective, v)
 	}
 	for i, p := range u.pkgs {
 		if v := m.varOf[i]; v > 0 && model[v] {
@@ -166,16 +112,6 @@ func Solve(ctx context.Context, doc *cudf.Document, opts Options) (*Result, erro
 		}
 	}
 	return res, nil
-}
-
-func count(model []bool, lits []int) int {
-	n := 0
-	for _, l := range lits {
-		if l > 0 && model[l] || l < 0 && !model[-l] {
-			n++
-		}
-	}
-	return n
 }
 
 // universe indexes packages by name and by the features they provide.
@@ -246,9 +182,11 @@ func (u *universe) findCandidates(vp cudf.VPkg) []int {
 	return out[:j]
 }
 
-// constraint is sum of lits >= atLeast, or (atMost >= 0) sum <= atMost.
+// constraint is sum of lits >= atLeast, or (atMost >= 0) sum <= atMost,
+// the sum weighted when weights are given.
 type constraint struct {
 	lits    []int
+	weights []int // nil: every weight 1
 	atLeast int
 	atMost  int // -1 for none
 	// why is the index of the fact it encodes in model.facts, 0 for
@@ -301,7 +239,7 @@ func (m *model) newVar() int {
 func (m *model) lit(i int) int { return m.varOf[i] }
 
 // model slices the universe and encodes the request.
-func (u *universe) model(req *cudf.Request) *model {
+func (u *universe) model(req *cudf.Request, whole bool) *model {
 	m := &model{u: u, varOf: make([]int, len(u.pkgs)), before: map[string][]int{}, facts: []fact{{}}}
 	// Slice: from the installed packages and the request's candidates,
 	// along dependencies and recommendations, with every version of a
@@ -322,6 +260,12 @@ func (u *universe) model(req *cudf.Request) *model {
 				push(j)
 			}
 			m.before[p.Name] = append(m.before[p.Name], i)
+		}
+	}
+	if whole {
+		// Criteria that may reward any package: no slicing.
+		for i := range u.pkgs {
+			push(i)
 		}
 	}
 	for _, l := range [][]cudf.VPkg{req.Install, req.Upgrade} {
@@ -481,170 +425,4 @@ func (u *universe) model(req *cudf.Request) *model {
 		m.add("request", fmt.Sprintf("the request upgrades %s: one version of %s, at least %d", vp, vp.Name, newest), clause(ok...), atMost(all, 1))
 	}
 	return m
-}
-
-// objective returns the literals whose count a criterion is, adding the
-// variables and constraints that define them.
-func (m *model) objective(c Criterion) ([]int, error) {
-	var lits []int
-	u := m.u
-	for _, n := range m.names {
-		var vers []int // the name's reachable versions
-		for _, i := range u.byName[n] {
-			if m.lit(i) != 0 {
-				vers = append(vers, i)
-			}
-		}
-		was := len(m.before[n]) > 0
-		switch c {
-		case Removed:
-			if !was {
-				continue
-			}
-			// r ≥ no version installed.
-			r := m.newVar()
-			cl := []int{r}
-			for _, i := range vers {
-				cl = append(cl, m.lit(i))
-			}
-			m.cons = append(m.cons, clause(cl...))
-			lits = append(lits, r)
-		case New:
-			if was {
-				continue
-			}
-			// n ≥ some version installed.
-			v := m.newVar()
-			for _, i := range vers {
-				m.cons = append(m.cons, clause(v, -m.lit(i)))
-			}
-			lits = append(lits, v)
-		case Changed:
-			// Each package version whose state differs from before.
-			for _, i := range vers {
-				if u.pkgs[i].Installed {
-					lits = append(lits, -m.lit(i))
-				} else {
-					lits = append(lits, m.lit(i))
-				}
-			}
-		case NotUpToDate:
-			// Each installed version that is not the newest of its name
-			// (as aspcud counts: versions, and the newest installed
-			// beside one does not help).
-			var newest int64
-			for _, i := range u.byName[n] {
-				newest = max(newest, u.pkgs[i].Version)
-			}
-			for _, i := range vers {
-				if u.pkgs[i].Version != newest {
-					lits = append(lits, m.lit(i))
-				}
-			}
-		case UnsatRecommends:
-			// Per installed package, per disjunction of its recommends:
-			// un ≥ installed and no alternative installed.
-			for _, i := range vers {
-				v, ok := u.pkgs[i].Get("recommends")
-				if !ok || v.Type.Kind != cudf.Vpkgformula {
-					continue
-				}
-				for _, or := range v.Formula {
-					un := m.newVar()
-					cl := []int{un, -m.lit(i)}
-					for _, vp := range or {
-						for _, j := range u.candidates(vp) {
-							if m.lit(j) != 0 {
-								cl = append(cl, m.lit(j))
-							}
-						}
-					}
-					m.cons = append(m.cons, clause(cl...))
-					lits = append(lits, un)
-				}
-			}
-		default:
-			return nil, fmt.Errorf("unknown criterion %q (known: removed, changed, new, notuptodate, unsat_recommends)", c)
-		}
-	}
-	return lits, nil
-}
-
-// Evaluate counts each criterion for an installation (a solution's
-// packages, by name and version) of doc's universe: what a solver's
-// answer costs, whichever solver gave it.
-func Evaluate(doc *cudf.Document, installed []*cudf.Package, criteria []Criterion) ([]int, error) {
-	type nv struct {
-		name string
-		v    int64
-	}
-	after := map[nv]bool{}
-	afterNames := map[string]bool{}
-	for _, p := range installed {
-		after[nv{p.Name, p.Version}] = true
-		afterNames[p.Name] = true
-	}
-	before := map[string]bool{}
-	names := map[string]bool{}
-	changed := 0
-	for _, p := range doc.Packages {
-		names[p.Name] = true
-		if p.Installed {
-			before[p.Name] = true
-		}
-		if p.Installed != after[nv{p.Name, p.Version}] {
-			changed++
-		}
-	}
-	var out []int
-	for _, c := range criteria {
-		n := 0
-		switch c {
-		case Removed, New:
-			for name := range names {
-				if c == Removed && before[name] && !afterNames[name] || c == New && !before[name] && afterNames[name] {
-					n++
-				}
-			}
-		case Changed:
-			n = changed
-		case NotUpToDate:
-			newest := map[string]int64{}
-			for _, p := range doc.Packages {
-				newest[p.Name] = max(newest[p.Name], p.Version)
-			}
-			for _, p := range installed {
-				if p.Version < newest[p.Name] {
-					n++
-				}
-			}
-		case UnsatRecommends:
-			idx := newUniverse(doc.Packages)
-			for _, p := range doc.Packages {
-				if !after[nv{p.Name, p.Version}] {
-					continue
-				}
-				v, ok := p.Get("recommends")
-				if !ok || v.Type.Kind != cudf.Vpkgformula {
-					continue
-				}
-				for _, or := range v.Formula {
-					held := false
-					for _, vp := range or {
-						for _, j := range idx.candidates(vp) {
-							q := doc.Packages[j]
-							held = held || after[nv{q.Name, q.Version}]
-						}
-					}
-					if !held {
-						n++
-					}
-				}
-			}
-		default:
-			return nil, fmt.Errorf("unknown criterion %q", c)
-		}
-		out = append(out, n)
-	}
-	return out, nil
 }

@@ -24,7 +24,7 @@ func TestSolve(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
 	sol, err := cudf.Parse(bytes.NewReader(out.Bytes()), "solution")
-	if err != nil || len(sol.Packages) == 0 || !strings.Contains(errOut.String(), "[removed changed] = [") {
+	if err != nil || len(sol.Packages) == 0 || !strings.Contains(errOut.String(), "-count(removed),-count(changed) = [") {
 		t.Fatalf("solution %v, %v:\n%s%s", sol, err, out.String(), errOut.String())
 	}
 	dir := t.TempDir()
@@ -35,6 +35,12 @@ func TestSolve(t *testing.T) {
 	}
 	if b, err := os.ReadFile(file); err != nil || !strings.Contains(string(b), "installed: true") {
 		t.Fatalf("OUT: %v %q", err, b)
+	}
+	// MISC 2012 criteria as the third argument, a maximizing one first.
+	errOut.Reset()
+	if code := cli.Main(t.Context(), []string{"solve", corner, file, "+count(up),-count(removed),-sum(solution,version)"}, &out, &errOut); code != cli.ExitOK ||
+		!strings.Contains(errOut.String(), "+count(up),-count(removed),-sum(solution,version) = [") {
+		t.Fatalf("MISC 2012 criteria: exit %d: %s", code, errOut.String())
 	}
 	unsat := filepath.Join(dir, "unsat.cudf")
 	os.WriteFile(unsat, []byte("package: a\nversion: 1\ndepends: b\n\nrequest: r\ninstall: a\n"), 0o644)
@@ -83,7 +89,7 @@ func TestSolveDeb(t *testing.T) {
 		t.Fatalf("solve the CUDF: exit %d: %s", code, errOut.String())
 	}
 	obj := func(s string) string {
-		_, after, _ := strings.Cut(s, "] = [")
+		_, after, _ := strings.Cut(s, " = [")
 		v, _, _ := strings.Cut(after, "]")
 		return v
 	}

@@ -25,12 +25,18 @@ CRITERIA, to OUT, the way apt-cudf and the MISC competition call a
 solver. When there is none, the answer is FAIL.
 
 Criteria: paranoid (fewest removed, then fewest changed), trendy (fewest
-removed, not up to date, unmet recommendations, new), or a list such as
--removed,-changed,-new,-notuptodate,-unsat_recommends. removed and new
-count package names; changed and notuptodate count package versions, as
-aspcud (the reference for optimality) does. With --timeout the best
-solution found in time is given, and standard error says it is not proven
-optimal.
+removed, not up to date, unmet recommendations, new), or a list in the
+MISC 2012 language, optimized in order: -count(SET) or +count(SET),
+-sum(SET,PROPERTY) (an integer property declared in the preamble),
+-notuptodate(SET), -unsat_recommends(SET), where - minimizes, + maximizes
+and SET is solution, changed, new, removed, up, down, installrequest,
+upgraderequest or request. The old names -removed, -new, -changed,
+-notuptodate, -unsat_recommends and -sum(PROPERTY) are read too. Sets
+hold package versions, as in aspcud (the reference for optimality). A
+criterion that maximizes, or sums a property that may be negative, is
+solved over the whole universe rather than the part the request reaches.
+With --timeout the best solution found in time is given, and standard
+error says it is not proven optimal.
 
 --edsp speaks apt's external solver protocol (EDSP 0.5): it reads a
 scenario on standard input and writes Install and Remove stanzas, or an
@@ -51,19 +57,20 @@ Examples:
   hitch solve problem.cudf > solution.cudf
   hitch solve --criteria trendy problem.cudf
   hitch solve problem.cudf solution.cudf -removed,-changed
+  hitch solve --criteria='-removed,-count(down),-sum(solution,installedsize)' problem.cudf
   hitch solve --deb Packages.xz --status /var/lib/dpkg/status --install python3-scipy
   apt-get -s --solver hitch install openmpi-bin
 `
 
 func runSolve(e *env, args []string) error {
 	fs := newFlags(e, "solve", "[flags] FILE.cudf [OUT CRITERIA]", solveHelp)
-	criteria := fs.String("criteria", "paranoid", "the `criteria` to optimize: paranoid, trendy, or a list like -removed,-changed")
+	criteria := fs.String("criteria", "paranoid", "the `criteria` to optimize: paranoid, trendy, or a MISC 2012 list like -removed,-count(down),-sum(solution,size)")
 	timeout := fs.Duration("timeout", 0, "give the best solution found within `duration` (0: prove the optimum however long it takes)")
 	deb := fs.Bool("deb", false, "read Debian Packages files instead of CUDF (with --status, --install, --remove) and print a readable plan")
 	edsp := fs.Bool("edsp", false, "answer apt's external solver protocol (EDSP 0.5): a scenario on stdin, the answer on stdout")
 	d := addDebFlags(fs)
-	// IN OUT CRITERIA: the criteria start with "-" (-removed,-changed)
-	// and are no flag; they are set aside before the flags are read.
+	// IN OUT CRITERIA: the criteria start with "-" or "+"
+	// (-removed,+count(up)) and are no flag; they are set aside before the flags are read.
 	var positional []string
 	var rest []string
 	for _, a := range args {
@@ -155,20 +162,19 @@ func runSolve(e *env, args []string) error {
 	if !res.Optimal {
 		note = " (not proven optimal: out of time)"
 	}
-	fmt.Fprintf(e.stderr, "hitch solve: %d packages installed; %v = %v%s; %d variables, %d constraints, %.2f s\n",
-		len(res.Installed), crit, res.Objective, note, res.Vars, res.Constraints, time.Since(start).Seconds())
+	fmt.Fprintf(e.stderr, "hitch solve: %d packages installed; %s = %v%s; %d variables, %d constraints, %.2f s\n",
+		len(res.Installed), solve.FormatCriteria(crit), res.Objective, note, res.Vars, res.Constraints, time.Since(start).Seconds())
 	return nil
 }
 
-// looksLikeCriteria: "-removed,-changed" and the like, which a solver
-// called as IN OUT CRITERIA gets as its third argument.
+// looksLikeCriteria: "-removed,-changed", "+count(up)" and the like,
+// which a solver called as IN OUT CRITERIA gets as its third argument.
 func looksLikeCriteria(a string) bool {
-	first, _, _ := strings.Cut(a, ",")
-	switch strings.TrimPrefix(first, "-") {
-	case "removed", "changed", "new", "notuptodate", "unsat_recommends":
-		return strings.HasPrefix(first, "-") && !strings.HasPrefix(first, "--")
+	if !strings.HasPrefix(a, "+") && (!strings.HasPrefix(a, "-") || strings.HasPrefix(a, "--")) {
+		return false
 	}
-	return false
+	_, err := solve.ParseCriteria(a)
+	return err == nil
 }
 
 // solveEDSP answers an EDSP scenario on stdin. Whatever goes wrong is an
