@@ -188,6 +188,10 @@ func parseCriterion(part string) (Criterion, error) {
 		c.Measure, c.Set = NotUpToDateOf, SetSolution
 	case !hasArgs && name == string(UnsatRecommOf):
 		c.Measure, c.Set = UnsatRecommOf, SetSolution
+	case hasArgs && len(list) == 1 && name == "unsatrecommends":
+		// apt-cudf 7 writes unsat_recommends(SET) so; aspcud refuses it.
+		c.Measure = UnsatRecommOf
+		c.Set, err = set(list[0])
 	case hasArgs && len(list) == 1 && (name == string(Count) || name == string(NotUpToDateOf) || name == string(UnsatRecommOf)):
 		c.Measure = Measure(name)
 		c.Set, err = set(list[0])

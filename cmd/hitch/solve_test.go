@@ -114,20 +114,76 @@ func aptReady(t *testing.T) {
 	}
 }
 
+// edspDump is the EDSP scenario apt writes for a request (its dump
+// solver).
+func edspDump(t *testing.T, args ...string) []byte {
+	t.Helper()
+	dump := filepath.Join(t.TempDir(), "scenario.edsp")
+	cmd := exec.Command("apt-get", append([]string{"-s", "-o", "APT::Solver::RunAsUser=root", "--solver", "dump"}, args...)...)
+	cmd.Env = append(os.Environ(), "APT_EDSP_DUMP_FILENAME="+dump)
+	cmd.Run() // the dump solver answers nothing: apt fails after dumping
+	b, err := os.ReadFile(dump)
+	if err != nil || !bytes.HasPrefix(b, []byte("Request: EDSP 0.5")) {
+		t.Fatalf("no scenario dumped for %v: %v", args, err)
+	}
+	return b
+}
+
+// TestPeerAptCudfTrendy: apt-cudf, the bridge from apt to CUDF solvers,
+// passes MISC's trendy criterion on as "-unsatrecommends(solution)",
+// which aspcud rejects, so apt-cudf with aspcud answers trendy requests
+// with an Error. hitch, registered as a CUDF solver of apt-cudf's
+// (CUDFSOLVERS), reads the mangled name and answers.
+func TestPeerAptCudfTrendy(t *testing.T) {
+	aptReady(t)
+	if _, err := exec.LookPath("apt-cudf"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("apt-cudf not installed (.ci/run installs it)")
+		}
+		t.Skip("apt-cudf not installed")
+	}
+	scenario := edspDump(t, "install", "openmpi-bin")
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "hitch")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v: %s", err, out)
+	}
+	solvers := filepath.Join(dir, "solvers")
+	os.MkdirAll(solvers, 0o755)
+	spec := "description: hitch\nexec: " + bin + " solve \"$in\" \"$out\" \"$pref\"\ncudf-version: 2.0\n"
+	if err := os.WriteFile(filepath.Join(solvers, "hitch"), []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile("/usr/share/cudf/solvers/aspcud"); err == nil {
+		os.WriteFile(filepath.Join(solvers, "aspcud"), b, 0o644)
+	}
+	trendy := "-removed,-notuptodate,-unsat_recommends,-new"
+	run := func(solver string) string {
+		cmd := exec.Command("apt-cudf", "-s", solver, "-c", trendy)
+		cmd.Stdin = bytes.NewReader(scenario)
+		cmd.Env = append(os.Environ(), "CUDFSOLVERS="+solvers)
+		out, _ := cmd.Output()
+		return string(out)
+	}
+	if answer := run("aspcud"); strings.Contains(answer, "\nError: ") || strings.HasPrefix(answer, "Error: ") {
+		_, msg, _ := strings.Cut(answer, "Message: ")
+		t.Logf("apt-cudf with aspcud, as known: %.200s", msg)
+	} else {
+		t.Logf("apt-cudf with aspcud answers trendy now")
+	}
+	answer := run("hitch")
+	if strings.Contains(answer, "Error: ") || !strings.Contains(answer, "Install: ") || !strings.Contains(answer, "\nPackage: openmpi-bin\n") {
+		t.Errorf("apt-cudf with hitch:\n%.2000s", answer)
+	}
+}
+
 // TestEDSP: a scenario apt dumps for "install openmpi-bin" (its dump
 // solver), answered by hitch solve --edsp: Install stanzas naming APT's
 // identifiers, openmpi-bin among them, no Remove; a scenario cut short
 // is an Error stanza and exit 0, as the protocol wants.
 func TestEDSP(t *testing.T) {
 	aptReady(t)
-	dump := filepath.Join(t.TempDir(), "scenario.edsp")
-	cmd := exec.Command("apt-get", "-s", "-o", "APT::Solver::RunAsUser=root", "--solver", "dump", "install", "openmpi-bin")
-	cmd.Env = append(os.Environ(), "APT_EDSP_DUMP_FILENAME="+dump)
-	cmd.Run() // the dump solver answers nothing: apt fails after dumping
-	b, err := os.ReadFile(dump)
-	if err != nil || !bytes.HasPrefix(b, []byte("Request: EDSP 0.5")) {
-		t.Fatalf("no scenario dumped: %v", err)
-	}
+	b := edspDump(t, "install", "openmpi-bin")
 	var out, errOut bytes.Buffer
 	if code := cli.MainInput(t.Context(), []string{"solve", "--edsp"}, bytes.NewReader(b), &out, &errOut); code != cli.ExitOK {
 		t.Fatalf("exit %d: %s", code, errOut.String())
