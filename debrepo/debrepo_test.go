@@ -1,6 +1,7 @@
 package debrepo_test
 
 import (
+	"math/rand"
 	"bytes"
 	"context"
 	"os"
@@ -173,6 +174,19 @@ func TestBookworm(t *testing.T) {
 	}
 	if !found {
 		t.Error("python3-scipy is not in the solution")
+	}
+	// The same answer whatever the order of the stanzas.
+	shuffled := *doc
+	shuffled.Packages = append([]*cudf.Package(nil), doc.Packages...)
+	rand.New(rand.NewSource(1)).Shuffle(len(shuffled.Packages), func(i, j int) {
+		shuffled.Packages[i], shuffled.Packages[j] = shuffled.Packages[j], shuffled.Packages[i]
+	})
+	again, err := solve.Solve(context.Background(), &shuffled, solve.Options{Criteria: solve.Paranoid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := strings.Join(debrepo.Names(doc, res.Installed), " "), strings.Join(debrepo.Names(doc, again.Installed), " "); a != b {
+		t.Errorf("shuffled stanzas, another answer:\n%s\n%s", a, b)
 	}
 	if _, err := exec.LookPath("aspcud"); err != nil {
 		if os.Getenv("CI") != "" {

@@ -42,7 +42,7 @@ func TestPeerMccsNumericNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := names(res); got != "app 1,3 1,42 2" {
+	if got := names(res); got != "3 1,42 2,app 1" {
 		t.Errorf("installed %s", got)
 	}
 	if ref := reference(t, text, res.Installed, solve.Paranoid); ref != nil && !equal(ref, res.Objective) {
@@ -68,7 +68,7 @@ func TestPeerPackupSelfConflict(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := names(res); got != "libfoo 1,app 1" {
+	if got := names(res); got != "app 1,libfoo 1" {
 		t.Errorf("installed %s", got)
 	}
 	if ref := reference(t, text, res.Installed, solve.Paranoid); ref != nil && !equal(ref, res.Objective) {

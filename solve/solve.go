@@ -33,8 +33,8 @@ type Options struct {
 
 // Result is a solution.
 type Result struct {
-	// Installed are the packages installed in the solution, in the
-	// universe's order.
+	// Installed are the packages installed in the solution, by name and
+	// version.
 	Installed []*cudf.Package
 	// Objective is each criterion's value, in order.
 	Objective []int
@@ -50,7 +50,16 @@ func Solve(ctx context.Context, doc *cudf.Document, opts Options) (*Result, erro
 	if doc.Request == nil {
 		return nil, errors.New("the document has no request")
 	}
-	u := newUniverse(doc.Packages)
+	// Packages in name and version order, not the document's: the same
+	// answer whatever the order of its stanzas.
+	pkgs := append([]*cudf.Package(nil), doc.Packages...)
+	sort.SliceStable(pkgs, func(i, j int) bool {
+		if pkgs[i].Name != pkgs[j].Name {
+			return pkgs[i].Name < pkgs[j].Name
+		}
+		return pkgs[i].Version < pkgs[j].Version
+	})
+	u := newUniverse(pkgs)
 	m := u.model(doc.Request, rewardsUnreached(doc, opts.Criteria))
 	if m.err != nil {
 		return nil, m.err
