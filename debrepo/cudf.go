@@ -2,6 +2,7 @@ package debrepo
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -23,10 +24,77 @@ const (
 )
 
 // Request is what to install and remove, as Debian relations ("openmpi-bin",
-// "libc6 (>= 2.36)").
+// "libc6 (>= 2.36)") or as apt names a version: "openmpi-bin=4.1.6-13",
+// or the newest version a suite holds: "openmpi-bin/trixie".
 type Request struct {
 	Install, Remove []string
 }
+
+// relation reads one request line as a Debian relation.
+func (u *Universe) relation(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if strings.ContainsAny(s, " (|,") {
+		return s, nil
+	}
+	if name, v, ok := strings.Cut(s, "="); ok {
+		if _, err := version.Parse(v); err != nil || name == "" {
+			return "", fmt.Errorf("request %q: want NAME=VERSION: %v", s, err)
+		}
+		return fmt.Sprintf("%s (= %s)", name, v), nil
+	}
+	name, suite, ok := strings.Cut(s, "/")
+	if !ok {
+		return s, nil
+	}
+	var best *Package
+	suites := map[string]bool{}
+	var elsewhere []string
+	for _, p := range u.Packages {
+		for _, su := range p.Suites {
+			suites[su] = true
+		}
+		if p.Name != name {
+			continue
+		}
+		if !slices.Contains(p.Suites, suite) {
+			elsewhere = append(elsewhere, fmt.Sprintf("%s in %s", p.Version, strings.Join(p.Suites, ", ")))
+			continue
+		}
+		if best == nil || version.Compare(p.Version, best.Version) > 0 {
+			best = p
+		}
+	}
+	switch {
+	case best != nil:
+		return fmt.Sprintf("%s (= %s)", name, best.Version), nil
+	case !suites[suite]:
+		var known []string
+		for su := range suites {
+			known = append(known, su)
+		}
+		sort.Strings(known)
+		if len(known) == 0 {
+			return "", fmt.Errorf("request %q: no index read says which suite it is (name it SUITE=FILE)", s)
+		}
+		return "", fmt.Errorf("request %q: no index of suite %q was read (suites: %s)", s, suite, strings.Join(known, ", "))
+	case len(elsewhere) > 0:
+		return "", fmt.Errorf("request %q: %s is not in %s (there is %s)", s, name, suite, strings.Join(elsewhere, "; "))
+	}
+	return "", fmt.Errorf("request %q: no package %s in %s", s, name, suite)
+}
+
+// Package writes a package of a document CUDF made in Debian's terms:
+// "libc6 2.36-9+deb12u4".
+func (u *Universe) Package(p *cudf.Package) string {
+	v, _ := p.Get("number")
+	if n := strings.TrimSpace(v.Str); n != "" {
+		return strings.ReplaceAll(p.Name, "%3a", ":") + " " + n
+	}
+	return p.String()
+}
+
+// Constraint is Relation: with Package, a Universe is a solve.Terms.
+func (u *Universe) Constraint(vp cudf.VPkg) string { return u.Relation(vp) }
 
 // CUDF writes the universe and a request as a CUDF document. Each CUDF
 // package carries its Debian version in the "number" property.
@@ -34,6 +102,10 @@ func (u *Universe) CUDF(req Request) (*cudf.Document, error) {
 	var reqRels [2][]dependency.Relation
 	for i, l := range [][]string{req.Install, req.Remove} {
 		for _, s := range l {
+			s, err := u.relation(s)
+			if err != nil {
+				return nil, err
+			}
 			d, err := dependency.Parse(s)
 			if err != nil {
 				return nil, fmt.Errorf("request %q: %w", s, err)

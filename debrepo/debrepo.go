@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/ulikunitz/xz"
@@ -44,6 +45,9 @@ type Package struct {
 	ID string
 	// Source names where the stanza was read: FILE:LINE.
 	Source string
+	// Suites are the releases whose indexes hold this version
+	// ("bookworm", "trixie"), when known.
+	Suites []string
 }
 
 // Universe is the packages read, in order.
@@ -92,18 +96,38 @@ func (r readCloser) Close() error { return r.f.Close() }
 func New(arch string) *Universe { return &Universe{Arch: arch} }
 
 // ReadPackages adds the packages of a Packages index; name names it in
-// errors.
+// errors, and the suite it belongs to is read from it when it is an
+// archive's path (…/dists/SUITE/… or apt's …_dists_SUITE_…).
 func (u *Universe) ReadPackages(r io.Reader, name string) error {
-	return u.read(r, name, false)
+	return u.ReadSuite(r, name, SuiteOf(name))
+}
+
+// ReadSuite adds the packages of suite's Packages index.
+func (u *Universe) ReadSuite(r io.Reader, name, suite string) error {
+	return u.read(r, name, suite, false)
+}
+
+// SuiteOf is the suite an index's path names (…/dists/SUITE/… or apt's
+// lists/…_dists_SUITE_…), or "".
+func SuiteOf(path string) string {
+	for _, sep := range []string{"/dists/", "_dists_"} {
+		if _, after, ok := strings.Cut(path, sep); ok {
+			end := strings.IndexAny(after, "/_")
+			if end > 0 {
+				return after[:end]
+			}
+		}
+	}
+	return ""
 }
 
 // ReadStatus adds dpkg's status file: the packages installed ("install ok
 // installed") are marked installed, added when the indexes lack them.
 func (u *Universe) ReadStatus(r io.Reader, name string) error {
-	return u.read(r, name, true)
+	return u.read(r, name, "", true)
 }
 
-func (u *Universe) read(r io.Reader, name string, status bool) error {
+func (u *Universe) read(r io.Reader, name, suite string, status bool) error {
 	index := map[string]*Package{}
 	for _, p := range u.Packages {
 		index[p.Name+" "+p.Version.String()] = p
@@ -126,9 +150,15 @@ func (u *Universe) read(r io.Reader, name string, status bool) error {
 			if status {
 				old.Installed = true
 			}
+			if suite != "" && !slices.Contains(old.Suites, suite) {
+				old.Suites = append(old.Suites, suite)
+			}
 			return nil
 		}
 		p.Installed = status
+		if suite != "" {
+			p.Suites = []string{suite}
+		}
 		index[key] = p
 		u.Packages = append(u.Packages, p)
 		return nil

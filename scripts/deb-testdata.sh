@@ -5,7 +5,8 @@
 # (bullseye) and libffi8 (bookworm), a soname bump; zlib1g and libxml2 of
 # both. hitch diff and the image package's .deb reader are tested on
 # them. The suite's Packages.xz (main, amd64) is kept beside them: the
-# debrepo and solve tests read a whole Debian universe from it. Rebuilt
+# debrepo and solve tests read a whole Debian universe from it (trixie's
+# index alone, for requests across two suites). Rebuilt
 # when this recipe changes. Needs curl and xz.
 set -euo pipefail
 data=${HITCH_TESTDATA:-${XDG_CACHE_HOME:-$HOME/.cache}/hitch-testdata}
@@ -14,9 +15,9 @@ recipe=$(sha256sum "$0" | cut -c1-16)
 for tool in curl xz; do
   command -v "$tool" >/dev/null || { echo "deb-testdata: $tool not installed" >&2; exit 2; }
 done
-declare -A want=([bullseye]="libffi7 zlib1g libxml2" [bookworm]="libffi8 zlib1g libxml2")
+declare -A want=([bullseye]="libffi7 zlib1g libxml2" [bookworm]="libffi8 zlib1g libxml2" [trixie]="")
 mkdir -p "$data/debs"
-for suite in bullseye bookworm; do
+for suite in bullseye bookworm trixie; do
   dst=$data/debs/$suite
   if [ -f "$dst/.hitch-testdata" ] && [ "$(cat "$dst/.hitch-testdata")" = "$recipe" ]; then
     echo "deb-testdata: $suite up to date in $dst"

@@ -27,9 +27,25 @@ var ErrUnsat = errors.New("no installation satisfies the request")
 
 // Options change a Solve.
 type Options struct {
-	// Criteria are minimized in order; none: any solution.
+	// Criteria are optimized in order; none: any solution.
 	Criteria []Criterion
+	// Terms write packages and constraints in explanations; nil: CUDF's
+	// own ("libfoo 3", "libbar >= 2").
+	Terms Terms
 }
+
+// Terms write a universe's packages and constraints in the words of
+// where they came from (Debian's "libc6 2.36-9", "libc6 (>= 2.38)").
+type Terms interface {
+	Package(p *cudf.Package) string
+	Constraint(vp cudf.VPkg) string
+}
+
+// cudfTerms are CUDF's own words.
+type cudfTerms struct{}
+
+func (cudfTerms) Package(p *cudf.Package) string { return p.String() }
+func (cudfTerms) Constraint(vp cudf.VPkg) string { return vp.String() }
 
 // Result is a solution.
 type Result struct {
@@ -60,6 +76,9 @@ func Solve(ctx context.Context, doc *cudf.Document, opts Options) (*Result, erro
 		return pkgs[i].Version < pkgs[j].Version
 	})
 	u := newUniverse(pkgs)
+	if opts.Terms != nil {
+		u.terms = opts.Terms
+	}
 	m := u.model(doc.Request, rewardsUnreached(doc, opts.Criteria))
 	if m.err != nil {
 		return nil, m.err
@@ -133,6 +152,8 @@ type universe struct {
 	// memo holds candidates already computed (a universe is used by one
 	// goroutine).
 	memo map[cudf.VPkg][]int
+	// terms write explanations.
+	terms Terms
 }
 
 type provider struct {
@@ -141,7 +162,7 @@ type provider struct {
 }
 
 func newUniverse(pkgs []*cudf.Package) *universe {
-	u := &universe{pkgs: pkgs, byName: map[string][]int{}, provides: map[string][]provider{}, memo: map[cudf.VPkg][]int{}}
+	u := &universe{pkgs: pkgs, byName: map[string][]int{}, provides: map[string][]provider{}, memo: map[cudf.VPkg][]int{}, terms: cudfTerms{}}
 	for i, p := range pkgs {
 		u.byName[p.Name] = append(u.byName[p.Name], i)
 		for _, f := range p.Provides {
@@ -350,19 +371,24 @@ func (u *universe) model(req *cudf.Request, whole bool) *model {
 			continue
 		}
 		// Dependencies: x → each disjunction.
+		name := u.terms.Package(p)
 		for _, or := range p.Depends {
 			lits := []int{-x}
 			var alts []string
+			seen := map[string]bool{}
 			for _, vp := range or {
 				c := cands(vp, -1)
 				lits = append(lits, c...)
-				alt := vp.String()
+				alt := u.terms.Constraint(vp)
 				if len(u.candidates(vp)) == 0 {
 					alt += " (which no package is or provides)"
 				}
-				alts = append(alts, alt)
+				if !seen[alt] {
+					seen[alt] = true
+					alts = append(alts, alt)
+				}
 			}
-			m.add("depends", fmt.Sprintf("%s depends on %s", p, strings.Join(alts, " or ")), clause(lits...))
+			m.add("depends", fmt.Sprintf("%s depends on %s", name, strings.Join(alts, " or ")), clause(lits...))
 		}
 		// Conflicts: never with itself.
 		for _, vp := range p.Conflicts {
@@ -370,8 +396,12 @@ func (u *universe) model(req *cudf.Request, whole bool) *model {
 			for _, y := range cands(vp, i) {
 				cs = append(cs, clause(-x, -y))
 			}
-			if len(cs) > 0 {
-				m.add("conflicts", fmt.Sprintf("%s conflicts with %s", p, vp), cs...)
+			switch {
+			case len(cs) == 0:
+			case vp.Name == p.Name && vp.Op == "":
+				m.add("conflicts", fmt.Sprintf("only one version of %s can be installed at a time", u.terms.Constraint(vp)), cs...)
+			default:
+				m.add("conflicts", fmt.Sprintf("%s conflicts with %s", name, u.terms.Constraint(vp)), cs...)
 			}
 		}
 		if !p.Installed {
@@ -379,7 +409,7 @@ func (u *universe) model(req *cudf.Request, whole bool) *model {
 		}
 		switch p.Keep {
 		case cudf.KeepVersion:
-			m.add("keep", fmt.Sprintf("%s must stay installed (keep: version)", p), clause(x))
+			m.add("keep", fmt.Sprintf("%s must stay installed (keep: version)", name), clause(x))
 		case cudf.KeepPackage:
 			var lits []int
 			for _, j := range u.byName[p.Name] {
@@ -387,10 +417,10 @@ func (u *universe) model(req *cudf.Request, whole bool) *model {
 					lits = append(lits, m.lit(j))
 				}
 			}
-			m.add("keep", fmt.Sprintf("some version of %s must stay installed (keep: package)", p.Name), clause(lits...))
+			m.add("keep", fmt.Sprintf("some version of %s must stay installed (keep: package)", u.terms.Constraint(cudf.VPkg{Name: p.Name})), clause(lits...))
 		case cudf.KeepFeature:
 			for _, f := range p.Provides {
-				m.add("keep", fmt.Sprintf("something must keep providing %s, as %s does (keep: feature)", f.Name, p), clause(cands(cudf.VPkg{Name: f.Name}, -1)...))
+				m.add("keep", fmt.Sprintf("something must keep providing %s, as %s does (keep: feature)", u.terms.Constraint(cudf.VPkg{Name: f.Name}), name), clause(cands(cudf.VPkg{Name: f.Name}, -1)...))
 			}
 		}
 	}
@@ -398,24 +428,28 @@ func (u *universe) model(req *cudf.Request, whole bool) *model {
 	for _, vp := range req.Install {
 		lits := cands(vp, -1)
 		if len(lits) == 0 {
-			m.err = &UnsatError{Reasons: []string{fmt.Sprintf("the request installs %s, which no package is or provides", vp)}}
+			m.err = &UnsatError{Reasons: []string{fmt.Sprintf("the request installs %s, which no package is or provides", u.terms.Constraint(vp))}}
 			return m
 		}
-		m.add("request", fmt.Sprintf("the request installs %s", vp), clause(lits...))
+		m.add("request", fmt.Sprintf("the request installs %s", u.terms.Constraint(vp)), clause(lits...))
 	}
 	for _, vp := range req.Remove {
 		var cs []constraint
 		for _, y := range cands(vp, -1) {
 			cs = append(cs, clause(-y))
 		}
-		m.add("request", fmt.Sprintf("the request removes %s", vp), cs...)
+		m.add("request", fmt.Sprintf("the request removes %s", u.terms.Constraint(vp)), cs...)
 	}
 	for _, vp := range req.Upgrade {
 		// One version of the name, satisfying the constraint, not older
 		// than any installed now.
 		var newest int64
+		installed := "nothing installed"
 		for _, i := range m.before[vp.Name] {
-			newest = max(newest, u.pkgs[i].Version)
+			if u.pkgs[i].Version > newest {
+				newest = u.pkgs[i].Version
+				installed = "the installed " + u.terms.Package(u.pkgs[i])
+			}
 		}
 		var all, ok []int
 		for _, i := range u.byName[vp.Name] {
@@ -428,10 +462,10 @@ func (u *universe) model(req *cudf.Request, whole bool) *model {
 			}
 		}
 		if len(ok) == 0 {
-			m.err = &UnsatError{Reasons: []string{fmt.Sprintf("the request upgrades %s, and no version of %s satisfies it and is at least the installed one", vp, vp.Name)}}
+			m.err = &UnsatError{Reasons: []string{fmt.Sprintf("the request upgrades %s, and no version of %s satisfies it and is at least the installed one", u.terms.Constraint(vp), u.terms.Constraint(cudf.VPkg{Name: vp.Name}))}}
 			return m
 		}
-		m.add("request", fmt.Sprintf("the request upgrades %s: one version of %s, at least %d", vp, vp.Name, newest), clause(ok...), atMost(all, 1))
+		m.add("request", fmt.Sprintf("the request upgrades %s: one version of %s, no older than %s", u.terms.Constraint(vp), u.terms.Constraint(cudf.VPkg{Name: vp.Name}), installed), clause(ok...), atMost(all, 1))
 	}
 	return m
 }

@@ -130,7 +130,9 @@ func TestUnsat(t *testing.T) {
 		{"package: a\nversion: 1\ninstalled: true\nkeep: version\n\nrequest: r\nremove: a\n",
 			[]string{"the request removes a", "a 1 must stay installed (keep: version)"}},
 		{"package: a\nversion: 1\ndepends: b | c\n\npackage: b\nversion: 1\nconflicts: d\n\npackage: c\nversion: 1\ndepends: e\n\npackage: d\nversion: 1\n\npackage: f\nversion: 1\ndepends: d\n\nrequest: r\ninstall: a, f\n",
-			[]string{"the request installs a", "the request installs f", "a 1 depends on b or c", "c 1 depends on e (which no package is or provides)", "f 1 depends on d", "b 1 conflicts with d"}},
+			[]string{"the request installs a", "the request installs f", "a 1 depends on b or c", "b 1 conflicts with d", "c 1 depends on e (which no package is or provides)", "f 1 depends on d"}},
+		{"package: a\nversion: 1\ndepends: b >= 2\n\npackage: b\nversion: 1\nconflicts: b\n\npackage: b\nversion: 2\nconflicts: b\n\nrequest: r\ninstall: a, b = 1\n",
+			[]string{"the request installs a", "the request installs b = 1", "a 1 depends on b >= 2", "only one version of b can be installed at a time"}},
 	} {
 		_, err := solve.Solve(context.Background(), parse(t, "why", c.doc), solve.Options{Criteria: solve.Paranoid})
 		var ue *solve.UnsatError

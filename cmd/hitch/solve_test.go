@@ -11,7 +11,9 @@ import (
 
 	"github.com/hitch-hpc/hitch/cmd/hitch/internal/cli"
 	"github.com/hitch-hpc/hitch/cudf"
+	"github.com/hitch-hpc/hitch/debrepo"
 	"github.com/hitch-hpc/hitch/internal/fixture"
+	"pault.ag/go/debian/version"
 )
 
 // TestSolve: hitch solve as a CUDF solver — the solution on standard
@@ -279,5 +281,82 @@ func TestDistcheck(t *testing.T) {
 	}
 	if err := json.Unmarshal(out.Bytes(), &doc); err != nil || doc.Packages < 50000 || len(doc.Broken) == 0 {
 		t.Errorf("json: %v %+v", err, doc)
+	}
+}
+
+// TestSolveSuites: bookworm and trixie read together, the bookworm test
+// root installed. A request for trixie's openmpi-bin ("openmpi-bin/trixie")
+// gets trixie's version; with bookworm's libc6 asked for as well
+// ("libc6=VERSION") it cannot be, and the explanation says why in
+// Debian's terms; a suite no index holds is a usage error. A removal is
+// done (libfabric1 and what needs it) or refused aloud (perl-base,
+// essential), never dropped.
+func TestSolveSuites(t *testing.T) {
+	bookworm, trixie := fixture.DebIndex(t, "bookworm"), fixture.DebIndex(t, "trixie")
+	status := filepath.Join(fixture.Rootfs(t, "bookworm"), "var/lib/dpkg/status")
+	newest := func(index, name string) string {
+		u := debrepo.New("amd64")
+		r, err := debrepo.Open(index)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		if err := u.ReadPackages(r, index); err != nil {
+			t.Fatal(err)
+		}
+		var best *debrepo.Package
+		for _, p := range u.Packages {
+			if p.Name == name && (best == nil || version.Compare(p.Version, best.Version) > 0) {
+				best = p
+			}
+		}
+		if best == nil {
+			t.Fatalf("no %s in %s", name, index)
+		}
+		return best.Version.String()
+	}
+	run := func(args ...string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		argv := append([]string{"solve", "--deb", "--status", status}, args...)
+		argv = append(argv, "bookworm="+bookworm, "trixie="+trixie)
+		code := cli.Main(t.Context(), argv, &out, &errOut)
+		return code, out.String(), errOut.String()
+	}
+	ompi := newest(trixie, "openmpi-bin")
+	code, plan, errs := run("--install", "openmpi-bin/trixie")
+	if code != cli.ExitOK || !strings.Contains(plan, "openmpi-bin 4.") || !strings.Contains(plan, "→ "+ompi) {
+		t.Errorf("openmpi-bin/trixie (%s): exit %d\n%s%s", ompi, code, plan, errs)
+	}
+	var libc6 string
+	b, err := os.ReadFile(status)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range strings.Split(string(b), "\n\n") {
+		if strings.HasPrefix(st, "Package: libc6\n") {
+			_, rest, _ := strings.Cut(st, "\nVersion: ")
+			libc6, _, _ = strings.Cut(rest, "\n")
+		}
+	}
+	code, plan, errs = run("--install", "openmpi-bin/trixie", "--install", "libc6="+libc6)
+	for _, want := range []string{"the request installs openmpi-bin (= " + ompi + ")", "the request installs libc6 (= " + libc6 + ")",
+		"openmpi-bin " + ompi + " depends on libc6 (>= ", "only one version of libc6 can be installed at a time"} {
+		if code != cli.ExitNo || !strings.Contains(errs, want) {
+			t.Errorf("openmpi-bin/trixie with libc6=%s: exit %d, want %q:\n%s%s", libc6, code, want, plan, errs)
+		}
+	}
+	if strings.Contains(errs, "not narrowed down") {
+		t.Errorf("explanation not minimal: %s", errs)
+	}
+	if code, _, errs = run("--install", "openmpi-bin/sid"); code != cli.ExitUsage || !strings.Contains(errs, `no index of suite "sid"`) {
+		t.Errorf("openmpi-bin/sid: exit %d: %s", code, errs)
+	}
+	code, plan, errs = run("--remove", "libfabric1")
+	if code != cli.ExitOK || !strings.Contains(plan, "remove (") || !strings.Contains(plan, "  libfabric1 ") || !strings.Contains(plan, "  openmpi-bin ") {
+		t.Errorf("remove libfabric1: exit %d\n%s%s", code, plan, errs)
+	}
+	code, plan, errs = run("--remove", "perl-base")
+	if code != cli.ExitNo || !strings.Contains(plan, "FAIL") || !strings.Contains(errs, "the request removes perl-base") {
+		t.Errorf("remove perl-base: exit %d\n%s%s", code, plan, errs)
 	}
 }

@@ -24,37 +24,46 @@ func addDebFlags(fs *flag.FlagSet) *debFlags {
 	d := &debFlags{}
 	d.arch = fs.String("arch", "amd64", "the `architecture` read (with all)")
 	d.status = fs.String("status", "", "dpkg's status `FILE`: what is installed (default: nothing)")
-	fs.Var(&d.install, "install", "install `PKG`, a Debian relation: \"openmpi-bin\", \"libc6 (>= 2.36)\" (repeatable)")
+	fs.Var(&d.install, "install", "install `PKG`, a Debian relation (\"libc6 (>= 2.36)\"), a version (\"openmpi-bin=4.1.4-3\") or a suite's (\"openmpi-bin/trixie\") (repeatable)")
 	fs.Var(&d.remove, "remove", "remove `PKG` (repeatable)")
 	return d
 }
 
-// universe reads the Packages files and the status file into CUDF.
-func (d *debFlags) universe(files []string) (*cudf.Document, error) {
+// universe reads the Packages files (FILE, or SUITE=FILE to say which
+// suite it is) and the status file into CUDF; the universe writes
+// explanations in Debian's terms.
+func (d *debFlags) universe(files []string) (*cudf.Document, *debrepo.Universe, error) {
 	u := debrepo.New(*d.arch)
 	for _, f := range files {
+		suite := debrepo.SuiteOf(f)
+		if name, path, ok := strings.Cut(f, "="); ok && !strings.Contains(name, "/") {
+			if _, err := os.Stat(path); err == nil {
+				suite, f = name, path
+			}
+		}
 		r, err := debrepo.Open(f)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		err = u.ReadPackages(r, f)
+		err = u.ReadSuite(r, f, suite)
 		r.Close()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	if *d.status != "" {
 		f, err := os.Open(*d.status)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		err = u.ReadStatus(f, *d.status)
 		f.Close()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return u.CUDF(debrepo.Request{Install: d.install, Remove: d.remove})
+	doc, err := u.CUDF(debrepo.Request{Install: d.install, Remove: d.remove})
+	return doc, u, err
 }
 
 const cudfHelp = `
@@ -90,7 +99,7 @@ func runCudf(e *env, args []string) error {
 	if len(args) < 2 {
 		return usagef("want Packages files")
 	}
-	doc, err := d.universe(args[1:])
+	doc, _, err := d.universe(args[1:])
 	if err != nil {
 		return err
 	}

@@ -49,7 +49,13 @@ apt's solver "hitch" (apt-get --solver hitch …):
 --deb reads Debian Packages files (plain, .gz or .xz) instead, with a
 dpkg status file (--status) and the request as Debian relations
 (--install, --remove), and prints what to install, change and remove
-(see 'hitch cudf' for how Debian becomes CUDF).
+(see 'hitch cudf' for how Debian becomes CUDF). A request line may name
+a version as apt does (openmpi-bin=4.1.4-3+b1) or a suite's newest
+(openmpi-bin/trixie); a file's suite is read from an archive path
+(…/dists/trixie/…, apt's …_dists_trixie_…) or given as SUITE=FILE.
+When there is no solution, standard error says why: a minimal set of
+request lines, dependencies, conflicts and keeps that cannot all hold,
+in Debian's terms.
 
 Exit status: 0 solved, 1 no solution, 2 usage or input errors.
 
@@ -59,6 +65,8 @@ Examples:
   hitch solve problem.cudf solution.cudf -removed,-changed
   hitch solve --criteria='-removed,-count(down),-sum(solution,installedsize)' problem.cudf
   hitch solve --deb Packages.xz --status /var/lib/dpkg/status --install python3-scipy
+  hitch solve --deb --status /var/lib/dpkg/status --install openmpi-bin/trixie \
+    bookworm=bookworm/Packages.xz trixie=trixie/Packages.xz
   apt-get -s --solver hitch install openmpi-bin
 `
 
@@ -110,10 +118,13 @@ func runSolve(e *env, args []string) error {
 		return usagef("%v", err)
 	}
 	var doc *cudf.Document
+	opts := solve.Options{Criteria: crit}
 	if *deb {
-		if doc, err = d.universe(args); err != nil {
+		var u *debrepo.Universe
+		if doc, u, err = d.universe(args); err != nil {
 			return err
 		}
+		opts.Terms = u
 	} else {
 		f, err := os.Open(args[0])
 		if err != nil {
@@ -132,7 +143,7 @@ func runSolve(e *env, args []string) error {
 		defer cancel()
 	}
 	start := time.Now()
-	res, err := solve.Solve(ctx, doc, solve.Options{Criteria: crit})
+	res, err := solve.Solve(ctx, doc, opts)
 	var w io.Writer = e.stdout
 	if out != "" {
 		of, cerr := os.Create(out)
@@ -203,7 +214,7 @@ func solveEDSP(e *env, timeout time.Duration) error {
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
-	res, err := solve.Solve(ctx, doc, solve.Options{Criteria: sc.Criteria()})
+	res, err := solve.Solve(ctx, doc, solve.Options{Criteria: sc.Criteria(), Terms: sc.Universe})
 	if err != nil {
 		return fail(err)
 	}
