@@ -1,9 +1,9 @@
 package debrepo_test
 
 import (
-	"math/rand"
 	"bytes"
 	"context"
+	"math/rand"
 	"os"
 	"os/exec"
 	"path/filepath"
