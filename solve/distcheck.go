@@ -31,7 +31,9 @@ type Step struct {
 // package's dependencies finds an installation for most; the rest are
 // decided by the solver, over what the package can reach. Every package
 // of an installation found is installable too, and is not asked again.
-func Installability(ctx context.Context, pkgs []*cudf.Package) ([]Broken, error) {
+//
+// terms write the reasons (nil: CUDF's own words).
+func Installability(ctx context.Context, pkgs []*cudf.Package, terms Terms) ([]Broken, error) {
 	// The universe without installed packages.
 	clean := make([]*cudf.Package, len(pkgs))
 	for i, p := range pkgs {
@@ -40,6 +42,9 @@ func Installability(ctx context.Context, pkgs []*cudf.Package) ([]Broken, error)
 		clean[i] = &q
 	}
 	u := newUniverse(clean)
+	if terms != nil {
+		u.terms = terms
+	}
 	ok := make([]bool, len(clean))
 	var broken []Broken
 	var brokenIdx []int
@@ -99,7 +104,7 @@ func Installability(ctx context.Context, pkgs []*cudf.Package) ([]Broken, error)
 			continue
 		}
 		m := u.model(&cudf.Request{Install: []cudf.VPkg{{Name: clean[i].Name, Op: cudf.Eq, Version: clean[i].Version}}}, false)
-		broken[k].Why = []string{fmt.Sprintf("%s cannot be installed", clean[i])}
+		broken[k].Why = []string{fmt.Sprintf("%s cannot be installed", u.terms.Package(clean[i]))}
 		if err := m.explain(ctx); err != nil {
 			ue, ok := err.(*UnsatError)
 			if !ok {

@@ -14,11 +14,17 @@ import (
 	"github.com/hitch-hpc/hitch/solve"
 )
 
-// TestInstallability: every package of Debian bookworm main (amd64),
-// checked for installability as dose-distcheck -f -e checks it: the same
-// broken packages, none more, none fewer.
+// TestInstallability: every package of Debian bookworm and trixie main
+// (amd64), checked for installability as dose-distcheck -f -e checks it:
+// the same broken packages, none more, none fewer.
 func TestInstallability(t *testing.T) {
-	index := fixture.DebIndex(t, "bookworm")
+	for _, suite := range []string{"bookworm", "trixie"} {
+		t.Run(suite, func(t *testing.T) { installability(t, suite) })
+	}
+}
+
+func installability(t *testing.T, suite string) {
+	index := fixture.DebIndex(t, suite)
 	u := debrepo.New("amd64")
 	r, err := debrepo.Open(index)
 	if err != nil {
@@ -33,7 +39,7 @@ func TestInstallability(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	broken, err := solve.Installability(context.Background(), doc.Packages)
+	broken, err := solve.Installability(context.Background(), doc.Packages, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,7 +74,7 @@ func runDistcheck(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	broken, err := solve.Installability(e.ctx, doc.Packages)
+	broken, err := solve.Installability(e.ctx, doc.Packages, u)
 	if err != nil {
 		return err
 	}
