@@ -3,6 +3,7 @@ package solve
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/hitch-hpc/hitch/cudf"
@@ -48,7 +49,7 @@ func Installability(ctx context.Context, pkgs []*cudf.Package, terms Terms) ([]B
 	ok := make([]bool, len(clean))
 	var broken []Broken
 	var brokenIdx []int
-	g := &greedy{u: u}
+	g := newGreedy(u)
 	for i := range clean {
 		if ok[i] {
 			continue
@@ -57,7 +58,7 @@ func Installability(ctx context.Context, pkgs []*cudf.Package, terms Terms) ([]B
 			return nil, err
 		}
 		if set, found := g.try(i); found {
-			for j := range set {
+			for _, j := range set {
 				ok[j] = true
 			}
 			continue
@@ -167,89 +168,105 @@ func missingChain(u *universe, i int, broken map[int]bool) ([]string, []Step) {
 // dependencies, taking for each disjunction the first alternative that
 // conflicts with nothing taken so far; it gives up, rather than
 // backtracking, at the first dead end.
+//
+// Its sets are marks stamped with the try's number (no clearing between
+// tries), and each package's dependencies and conflicts are resolved to
+// package indexes once, on first use.
 type greedy struct {
-	u  *universe
-	in map[int]bool
-	// banned are the packages that a package taken conflicts with.
-	banned map[int]bool
+	u     *universe
+	epoch uint32
+	// in marks the packages taken, listed in taken; banned those a
+	// package taken conflicts with.
+	in, banned []uint32
+	taken      []int
+	// deps[i] are package i's disjunctions as candidate lists, confl[i]
+	// the packages it conflicts with (never itself); resolved[i] says
+	// they are computed.
+	deps     [][][]int
+	confl    [][]int
+	resolved []bool
 }
 
-func (g *greedy) try(root int) (map[int]bool, bool) {
-	g.in, g.banned = map[int]bool{}, map[int]bool{}
+func newGreedy(u *universe) *greedy {
+	n := len(u.pkgs)
+	return &greedy{u: u, in: make([]uint32, n), banned: make([]uint32, n),
+		deps: make([][][]int, n), confl: make([][]int, n), resolved: make([]bool, n)}
+}
+
+// resolve computes package i's candidate lists.
+func (g *greedy) resolve(i int) {
+	if g.resolved[i] {
+		return
+	}
+	g.resolved[i] = true
+	p := g.u.pkgs[i]
+	g.deps[i] = make([][]int, len(p.Depends))
+	for k, or := range p.Depends {
+		var c []int
+		for _, vp := range or {
+			c = append(c, g.u.candidates(vp)...)
+		}
+		g.deps[i][k] = c
+	}
+	for _, vp := range p.Conflicts {
+		for _, j := range g.u.candidates(vp) {
+			if j != i {
+				g.confl[i] = append(g.confl[i], j)
+			}
+		}
+	}
+}
+
+// try returns the packages of an installation of root, if the walk finds
+// one (the slice is reused by the next try).
+func (g *greedy) try(root int) ([]int, bool) {
+	g.epoch++
+	g.taken = g.taken[:0]
 	if !g.take(root) {
 		return nil, false
 	}
 	// Every dependency of every package taken holds, and no two conflict:
 	// checked again on the whole set, whatever the order of taking.
-	for i := range g.in {
-		p := g.u.pkgs[i]
-		for _, or := range p.Depends {
-			held := false
-			for _, vp := range or {
-				for _, j := range g.u.candidates(vp) {
-					held = held || g.in[j]
-				}
-			}
-			if !held {
+	for _, i := range g.taken {
+		for _, c := range g.deps[i] {
+			if !slices.ContainsFunc(c, g.has) {
 				return nil, false
 			}
 		}
-		for _, vp := range p.Conflicts {
-			for _, j := range g.u.candidates(vp) {
-				if j != i && g.in[j] {
-					return nil, false
-				}
-			}
+		if slices.ContainsFunc(g.confl[i], g.has) {
+			return nil, false
 		}
 	}
-	return g.in, true
+	return g.taken, true
 }
+
+func (g *greedy) has(i int) bool { return g.in[i] == g.epoch }
 
 // take adds package i and, depth first, an alternative for each of its
 // dependencies.
 func (g *greedy) take(i int) bool {
-	if g.in[i] {
+	if g.has(i) {
 		return true
 	}
 	if g.conflicts(i) {
 		return false
 	}
-	g.in[i] = true
-	for _, vp := range g.u.pkgs[i].Conflicts {
-		for _, k := range g.u.candidates(vp) {
-			if k != i {
-				g.banned[k] = true
-			}
-		}
+	g.in[i] = g.epoch
+	g.taken = append(g.taken, i)
+	for _, k := range g.confl[i] {
+		g.banned[k] = g.epoch
 	}
-	for _, or := range g.u.pkgs[i].Depends {
-		if len(g.in) > 1<<14 {
+	for _, c := range g.deps[i] {
+		if len(g.taken) > 1<<14 {
 			return false // too deep for a greedy walk: the solver decides
 		}
-		held := false
-		for _, vp := range or {
-			for _, j := range g.u.candidates(vp) {
-				if g.in[j] {
-					held = true
-					break
-				}
-			}
-			if held {
-				break
-			}
-		}
-		if held {
+		if slices.ContainsFunc(c, g.has) {
 			continue
 		}
 		took := false
-		for _, vp := range or {
-			for _, j := range g.u.candidates(vp) {
-				if !g.conflicts(j) && g.take(j) {
-					took = true
-					break
-				}
-			}
-			if took {
+		for _, j := range c {
+			if !g.conflicts(j) && g.take(j) {
+				took = true
 				break
 			}
 		}
@@ -261,17 +278,11 @@ func (g *greedy) take(i int) bool {
 }
 
 // conflicts reports whether package i conflicts, either way, with a
-// package taken.
+// package taken (resolving i first).
 func (g *greedy) conflicts(i int) bool {
-	if g.banned[i] {
+	g.resolve(i)
+	if g.banned[i] == g.epoch {
 		return true
 	}
-	for _, vp := range g.u.pkgs[i].Conflicts {
-		for _, j := range g.u.candidates(vp) {
-			if j != i && g.in[j] {
-				return true
-			}
-		}
-	}
-	return false
+	return slices.ContainsFunc(g.confl[i], g.has)
 }
