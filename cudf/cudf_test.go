@@ -225,3 +225,39 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestParseKeep: with Keep, only the extra properties it names are read
+// (a solver's criteria need a few of a dozen); the others are neither
+// kept nor given their defaults, and the document is the same otherwise.
+func TestParseKeep(t *testing.T) {
+	text := "preamble: \nproperty: size: int = [0], recommends: vpkgformula = [true!], note: string = [\"\"]\n\n" +
+		"package: a\nversion: 1\nsize: 7\nnote: skipped\nrecommends: b | c\n\npackage: b\nversion: 2\n\nrequest: r\ninstall: a\n"
+	full, err := cudf.Parse(strings.NewReader(text), "full")
+	if err != nil {
+		t.Fatal(err)
+	}
+	some, err := cudf.ParseWith(strings.NewReader(text), "some", cudf.ParseOptions{Keep: func(p string) bool { return p == "size" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(full.Packages[0].Extra) != 3 || len(full.Packages[1].Extra) != 3 {
+		t.Errorf("full: %+v %+v", full.Packages[0].Extra, full.Packages[1].Extra)
+	}
+	if v, ok := some.Packages[0].Get("size"); !ok || v.Int != 7 {
+		t.Errorf("size kept: %+v %v", v, ok)
+	}
+	if v, ok := some.Packages[1].Get("size"); !ok || v.Int != 0 {
+		t.Errorf("size's default: %+v %v", v, ok)
+	}
+	for _, p := range some.Packages {
+		if _, ok := p.Get("note"); ok {
+			t.Errorf("%s keeps note", p)
+		}
+		if _, ok := p.Get("recommends"); ok {
+			t.Errorf("%s keeps recommends", p)
+		}
+	}
+	if len(some.Packages) != 2 || some.Request == nil || some.Request.Install[0].Name != "a" {
+		t.Errorf("document: %+v", some)
+	}
+}

@@ -29,97 +29,116 @@ const maxLine = 64 << 20
 // Parse reads a CUDF document (preamble, universe, request), a universe,
 // or a solution from r. name names the input in errors.
 func Parse(r io.Reader, name string) (*Document, error) {
-	stanzas, err := split(r, name)
-	if err != nil {
-		return nil, err
-	}
-	p := &parser{name: name}
+	return ParseWith(r, name, ParseOptions{})
+}
+
+// ParseOptions change how a document is read.
+type ParseOptions struct {
+	// Keep, when set, says which extra package properties (those the
+	// preamble declares) to read: the others are skipped, their values
+	// neither checked nor kept, nor their defaults given. A solver reads
+	// the properties its criteria use and no more.
+	Keep func(property string) bool
+}
+
+// ParseWith is Parse with options. It reads one stanza at a time.
+func ParseWith(r io.Reader, name string, opts ParseOptions) (*Document, error) {
+	p := &parser{name: name, keep: opts.Keep}
 	doc := &Document{}
-	for i, st := range stanzas {
+	n := 0
+	err := split(r, name, func(st stanza) error {
+		n++
+		var err error
 		switch post := st.fields[0].key; post {
 		case "preamble":
-			if i != 0 {
-				return nil, p.errAt(st.fields[0], 1, "the preamble must be the first stanza")
+			if n != 1 {
+				return p.errAt(st.fields[0], 1, "the preamble must be the first stanza")
 			}
-			if doc.Preamble, err = p.preamble(st); err != nil {
-				return nil, err
-			}
+			doc.Preamble, err = p.preamble(st)
+			return err
 		case "package":
 			if doc.Request != nil {
-				return nil, p.errAt(st.fields[0], 1, "package stanza after the request")
+				return p.errAt(st.fields[0], 1, "package stanza after the request")
 			}
 			pkg, err := p.pkg(st, doc.Preamble)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			doc.Packages = append(doc.Packages, pkg)
+			return nil
 		case "request":
 			if doc.Request != nil {
-				return nil, p.errAt(st.fields[0], 1, "a second request stanza")
+				return p.errAt(st.fields[0], 1, "a second request stanza")
 			}
-			if doc.Request, err = p.request(st); err != nil {
-				return nil, err
-			}
+			doc.Request, err = p.request(st)
+			return err
 		default:
-			return nil, p.errAt(st.fields[0], 1, fmt.Sprintf("unknown stanza %q (want preamble, package or request)", post))
+			return p.errAt(st.fields[0], 1, fmt.Sprintf("unknown stanza %q (want preamble, package or request)", post))
 		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	return doc, nil
 }
 
-// split reads the stanzas: RFC 822-like lines, "#" comments in the first
-// column, continuation lines starting with a space, empty lines between
-// stanzas.
-func split(r io.Reader, name string) ([]stanza, error) {
+// split reads the stanzas, handing each to fn as it ends: RFC 822-like
+// lines, "#" comments in the first column, continuation lines starting
+// with a space, empty lines between stanzas.
+func split(r io.Reader, name string, fn func(stanza) error) error {
 	br := bufio.NewReaderSize(r, 1<<16)
-	var out []stanza
 	var cur *stanza
 	lineNo := 0
+	flush := func() error {
+		if cur == nil {
+			return nil
+		}
+		st := *cur
+		cur = nil
+		return fn(st)
+	}
 	for {
 		line, err := br.ReadString('\n')
 		if err != nil && !errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%s: %w", or(name, "cudf"), err)
+			return fmt.Errorf("%s: %w", or(name, "cudf"), err)
 		}
 		if line == "" && err != nil {
 			break
 		}
 		lineNo++
 		if len(line) > maxLine {
-			return nil, &Error{File: name, Line: lineNo, Col: 1, Msg: fmt.Sprintf("line longer than %d bytes", maxLine)}
+			return &Error{File: name, Line: lineNo, Col: 1, Msg: fmt.Sprintf("line longer than %d bytes", maxLine)}
 		}
 		line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
 		switch {
 		case strings.HasPrefix(line, "#"):
 		case strings.TrimLeft(line, " \t") == "":
-			cur = nil
+			if ferr := flush(); ferr != nil {
+				return ferr
+			}
 		case line[0] == ' ':
 			if cur == nil {
-				return nil, &Error{File: name, Line: lineNo, Col: 1, Msg: "continuation line outside a property"}
+				return &Error{File: name, Line: lineNo, Col: 1, Msg: "continuation line outside a property"}
 			}
 			f := &cur.fields[len(cur.fields)-1]
 			if len(f.value)+len(line) > maxLine {
-				return nil, &Error{File: name, Line: lineNo, Col: 1, Msg: fmt.Sprintf("property longer than %d bytes", maxLine)}
+				return &Error{File: name, Line: lineNo, Col: 1, Msg: fmt.Sprintf("property longer than %d bytes", maxLine)}
 			}
 			f.value += " " + line[1:]
 		default:
 			i := strings.IndexByte(line, ':')
 			if i <= 0 || !isIdent(line[:i]) {
-				col := 1
-				if i > 0 {
-					col = 1
-				}
-				return nil, &Error{File: name, Line: lineNo, Col: col, Msg: fmt.Sprintf("not a property line (want KEY: VALUE with a key like %q): %q", "depends", clip(line))}
+				return &Error{File: name, Line: lineNo, Col: 1, Msg: fmt.Sprintf("not a property line (want KEY: VALUE with a key like %q): %q", "depends", clip(line))}
 			}
 			if i+1 < len(line) && line[i+1] != ' ' {
-				return nil, &Error{File: name, Line: lineNo, Col: i + 2, Msg: "want a space after the colon"}
+				return &Error{File: name, Line: lineNo, Col: i + 2, Msg: "want a space after the colon"}
 			}
 			value, col := "", i+3
 			if i+2 <= len(line) {
 				value = line[min(i+2, len(line)):]
 			}
 			if cur == nil {
-				out = append(out, stanza{line: lineNo})
-				cur = &out[len(out)-1]
+				cur = &stanza{line: lineNo}
 			}
 			cur.fields = append(cur.fields, field{key: line[:i], value: value, line: lineNo, col: col})
 		}
@@ -127,7 +146,7 @@ func split(r io.Reader, name string) ([]stanza, error) {
 			break
 		}
 	}
-	return out, nil
+	return flush()
 }
 
 func clip(s string) string {
@@ -179,6 +198,7 @@ func IsPkgname(s string) bool {
 
 type parser struct {
 	name string
+	keep func(string) bool // nil: every property
 }
 
 func (p *parser) errAt(f field, col int, msg string) error {
@@ -254,6 +274,9 @@ func (p *parser) pkg(st stanza, pre *Preamble) (*Package, error) {
 		if ct := corePackage[f.key]; ct != nil {
 			t = *ct
 		} else if d := pre.Decl(f.key); d != nil {
+			if p.keep != nil && !p.keep(f.key) {
+				continue
+			}
 			t = d.Type
 		} else {
 			return nil, p.errAt(f, 1, fmt.Sprintf("property %s is not declared in the preamble", f.key))
@@ -290,7 +313,7 @@ func (p *parser) pkg(st stanza, pre *Preamble) (*Package, error) {
 	}
 	if pre != nil {
 		for _, d := range pre.Props {
-			if set[d.Name] {
+			if set[d.Name] || p.keep != nil && !p.keep(d.Name) {
 				continue
 			}
 			if d.Default == nil {

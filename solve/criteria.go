@@ -2,6 +2,7 @@ package solve
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/hitch-hpc/hitch/cudf"
@@ -226,6 +227,21 @@ func attrValue(p *cudf.Package, attr string) (int64, error) {
 		return v.Int, nil
 	}
 	return 0, fmt.Errorf("sum(%s): property %q of %s is a %s", attr, attr, p, v.Type)
+}
+
+// Properties are the extra package properties criteria read: what a
+// parser must keep (cudf.ParseOptions) for Solve to measure them.
+func Properties(cs []Criterion) []string {
+	var out []string
+	for _, c := range cs {
+		switch {
+		case c.Measure == UnsatRecommOf && !slices.Contains(out, "recommends"):
+			out = append(out, "recommends")
+		case c.Measure == Sum && c.Attr != "version" && !slices.Contains(out, c.Attr):
+			out = append(out, c.Attr)
+		}
+	}
+	return out
 }
 
 // rewardsUnreached reports whether a criterion can prefer a solution that

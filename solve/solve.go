@@ -8,8 +8,9 @@
 // packages can reach enters the model), encoded as clauses and cardinality
 // constraints, and solved with gophersat behind the small Solver
 // interface. Optimization is lexicographic and proven: each objective is
-// minimized by repeated solving under a tightening bound, then fixed at its
-// optimum before the next.
+// minimized by binary search on a bound (solving under it, and tightening
+// to the model found or raising the floor when there is none), then fixed
+// at its optimum before the next.
 package solve
 
 import (
@@ -108,10 +109,13 @@ func Solve(ctx context.Context, doc *cudf.Document, opts Options) (*Result, erro
 	res.Optimal = true
 	var fixed []constraint
 	for _, cost := range costs {
-		best := cost.value(model)
-		// Tighten until nothing better exists: the last model is optimal.
-		for best > cost.offset && res.Optimal {
-			next, ok, err := m.solve(ctx, append(fixed, cost.atMost(best-1)))
+		// Binary search between what no model can beat (lo) and the best
+		// model found (best): about log2(best−lo) solver calls where
+		// tightening one at a time takes best−lo.
+		best, lo := cost.value(model), cost.offset
+		for lo < best && res.Optimal {
+			mid := lo + (best-lo)/2
+			next, ok, err := m.solve(ctx, append(fixed, cost.atMost(mid)))
 			if err != nil {
 				if ctx.Err() == nil {
 					return nil, err
@@ -120,10 +124,11 @@ func Solve(ctx context.Context, doc *cudf.Document, opts Options) (*Result, erro
 				res.Optimal = false
 				break
 			}
-			if !ok {
-				break
+			if ok {
+				model, best = next, cost.value(next)
+			} else {
+				lo = mid + 1
 			}
-			model, best = next, cost.value(next)
 		}
 		fixed = append(fixed, cost.atMost(best))
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -130,7 +131,10 @@ func runSolve(e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		doc, err = cudf.Parse(f, args[0])
+		// Only the properties the criteria read: a universe apt-cudf
+		// writes carries a dozen more per package.
+		props := solve.Properties(crit)
+		doc, err = cudf.ParseWith(f, args[0], cudf.ParseOptions{Keep: func(p string) bool { return slices.Contains(props, p) }})
 		f.Close()
 		if err != nil {
 			return err
