@@ -1,6 +1,7 @@
 package solve
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -602,4 +603,61 @@ func Evaluate(doc *cudf.Document, installed []*cudf.Package, criteria []Criterio
 		out = append(out, n)
 	}
 	return out, nil
+}
+
+// Check says whether installed (packages by name and version, a
+// solver's answer) solves doc's request: the statements it breaks —
+// request lines, dependencies, conflicts, keeps — in the words of terms
+// (nil: CUDF's), none when it is a solution.
+func Check(doc *cudf.Document, installed []*cudf.Package, terms Terms) ([]string, error) {
+	if doc.Request == nil {
+		return nil, errors.New("the document has no request")
+	}
+	u := newUniverse(doc.Packages)
+	if terms != nil {
+		u.terms = terms
+	}
+	type nv struct {
+		name string
+		v    int64
+	}
+	index := map[nv]int{}
+	for i, p := range doc.Packages {
+		index[nv{p.Name, p.Version}] = i
+	}
+	var broken []string
+	m := u.model(doc.Request, true)
+	if m.err != nil {
+		var ue *UnsatError
+		if errors.As(m.err, &ue) {
+			return ue.Reasons, nil
+		}
+		return nil, m.err
+	}
+	model := make([]bool, m.nvars+1)
+	for _, p := range installed {
+		i, ok := index[nv{p.Name, p.Version}]
+		if !ok {
+			broken = append(broken, fmt.Sprintf("%s is not in the universe", p))
+			continue
+		}
+		model[m.lit(i)] = true
+	}
+	seen := map[int]bool{}
+	for _, c := range m.cons {
+		if c.why == 0 || seen[c.why] {
+			continue
+		}
+		n := 0
+		for _, l := range c.lits {
+			if l > 0 && model[l] || l < 0 && !model[-l] {
+				n++
+			}
+		}
+		if c.atMost >= 0 && n > c.atMost || c.atMost < 0 && n < c.atLeast {
+			seen[c.why] = true
+			broken = append(broken, m.facts[c.why].text)
+		}
+	}
+	return broken, nil
 }

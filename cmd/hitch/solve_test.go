@@ -360,3 +360,37 @@ func TestSolveSuites(t *testing.T) {
 		t.Errorf("remove perl-base: exit %d\n%s%s", code, plan, errs)
 	}
 }
+
+// TestCudfCheck: hitch cudf check measures answers to one problem: a
+// solution with its objective, an answer that breaks a dependency and
+// the request (with the statements it breaks), FAIL; exit 1 unless all
+// are solutions.
+func TestCudfCheck(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	problem := write("p.cudf", "package: a\nversion: 1\ndepends: b\n\npackage: b\nversion: 1\n\npackage: c\nversion: 1\ninstalled: true\n\nrequest: r\ninstall: a\n")
+	good := write("good.sol", "package: a\nversion: 1\ninstalled: true\n\npackage: b\nversion: 1\ninstalled: true\n\npackage: c\nversion: 1\ninstalled: true\n")
+	bad := write("bad.sol", "package: b\nversion: 1\ninstalled: true\n\npackage: a\nversion: 2\ninstalled: true\n")
+	fail := write("fail.sol", "FAIL\n")
+	var out, errOut bytes.Buffer
+	if code := cli.Main(t.Context(), []string{"cudf", "check", problem, good}, &out, &errOut); code != cli.ExitOK ||
+		!strings.Contains(out.String(), "good.sol: a solution, 3 installed; -count(removed),-count(changed) = [0 2]") {
+		t.Errorf("good: exit %d:\n%s%s", code, out.String(), errOut.String())
+	}
+	out.Reset()
+	code := cli.Main(t.Context(), []string{"cudf", "check", "--criteria", "-count(new)", problem, good, bad, fail}, &out, &errOut)
+	for _, want := range []string{"good.sol: a solution, 3 installed; -count(new) = [2]", "bad.sol: not a solution", "  a 2 is not in the universe", "  the request installs a", "fail.sol: FAIL"} {
+		if code != cli.ExitNo || !strings.Contains(out.String(), want) {
+			t.Errorf("exit %d, want %q:\n%s", code, want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "c 1 ") {
+		t.Errorf("c's removal is no broken statement:\n%s", out.String())
+	}
+}

@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -67,9 +70,10 @@ func (d *debFlags) universe(files []string) (*cudf.Document, *debrepo.Universe, 
 }
 
 const cudfHelp = `
-Convert between package formats and CUDF. The one conversion today:
+CUDF documents: write them from Debian's indexes, check solvers' answers.
 
   hitch cudf from-deb [flags] Packages...
+  hitch cudf check [--criteria C] PROBLEM.cudf SOLUTION...
 
 reads Debian Packages files (plain, .gz or .xz) and a dpkg status file
 (--status) and writes the universe and the request (--install, --remove)
@@ -81,20 +85,32 @@ unversioned Provides is of "--virtual-NAME", as unversioned relations
 alone are satisfied by it (Debian Policy 7.5). One architecture is read,
 with "all".
 
+check reads the answers of any CUDF solvers (hitch's, aspcud's, mccs's,
+apt-cudf's) to one problem and says, for each, whether it is a solution
+(every dependency, conflict, keep and request line holds; the ones that
+do not are listed, as cudf-check would) and what it is worth by the
+criteria (default paranoid), so that solvers can be compared on the same
+request. Exit status: 0 when every answer is a solution, 1 when one is
+not (or is FAIL), 2 on errors.
+
 Examples:
   hitch cudf from-deb --status /var/lib/dpkg/status --install openmpi-bin \
     /var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages > problem.cudf
+  hitch cudf check --criteria trendy problem.cudf hitch.sol aspcud.sol mccs.sol
 `
 
 func runCudf(e *env, args []string) error {
-	fs := newFlags(e, "cudf", "from-deb [flags] Packages...", cudfHelp)
+	if len(args) > 0 && args[0] == "check" {
+		return runCudfCheck(e, args[1:])
+	}
+	fs := newFlags(e, "cudf", "from-deb [flags] Packages... | check [flags] PROBLEM SOLUTION...", cudfHelp)
 	d := addDebFlags(fs)
 	args, err := e.parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(args) == 0 || args[0] != "from-deb" {
-		return usagef("want from-deb")
+		return usagef("want from-deb or check")
 	}
 	if len(args) < 2 {
 		return usagef("want Packages files")
@@ -104,6 +120,104 @@ func runCudf(e *env, args []string) error {
 		return err
 	}
 	return cudf.Write(e.stdout, doc)
+}
+
+// runCudfCheck checks solvers' answers to a problem and measures them.
+func runCudfCheck(e *env, args []string) error {
+	fs := newFlags(e, "cudf check", "[flags] PROBLEM.cudf SOLUTION...", cudfHelp)
+	criteria := fs.String("criteria", "paranoid", "measure each answer by these `criteria` (paranoid, trendy, or a MISC 2012 list)")
+	asJSON := fs.Bool("json", false, "write JSON")
+	args, err := e.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(args) < 2 {
+		return usagef("want PROBLEM.cudf and at least one SOLUTION")
+	}
+	crit, err := solve.ParseCriteria(*criteria)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	read := func(path string) (*cudf.Document, bool, error) {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, false, err
+		}
+		if t := strings.TrimSpace(string(b)); t == "FAIL" || strings.HasPrefix(t, "FAIL\n") {
+			return nil, true, nil
+		}
+		doc, err := cudf.Parse(bytes.NewReader(b), path)
+		return doc, false, err
+	}
+	problem, _, err := read(args[0])
+	if err != nil {
+		return err
+	}
+	type answer struct {
+		File      string   `json:"file"`
+		Fail      bool     `json:"fail,omitempty"`
+		Solution  bool     `json:"solution"`
+		Broken    []string `json:"broken,omitempty"`
+		Installed int      `json:"installed"`
+		Objective []int    `json:"objective,omitempty"`
+		Criteria  string   `json:"criteria"`
+	}
+	var out []answer
+	all := true
+	for _, path := range args[1:] {
+		a := answer{File: path, Criteria: solve.FormatCriteria(crit)}
+		sol, fail, err := read(path)
+		if err != nil {
+			return err
+		}
+		if fail {
+			a.Fail = true
+			all = false
+			out = append(out, a)
+			continue
+		}
+		var installed []*cudf.Package
+		for _, p := range sol.Packages {
+			if p.Installed {
+				installed = append(installed, p)
+			}
+		}
+		a.Installed = len(installed)
+		if a.Broken, err = solve.Check(problem, installed, nil); err != nil {
+			return err
+		}
+		a.Solution = len(a.Broken) == 0
+		all = all && a.Solution
+		if a.Objective, err = solve.Evaluate(problem, installed, crit); err != nil {
+			return err
+		}
+		out = append(out, a)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(out); err != nil {
+			return err
+		}
+	} else {
+		for _, a := range out {
+			switch {
+			case a.Fail:
+				fmt.Fprintf(e.stdout, "%s: FAIL (no answer)\n", a.File)
+			case a.Solution:
+				fmt.Fprintf(e.stdout, "%s: a solution, %d installed; %s = %v\n", a.File, a.Installed, a.Criteria, a.Objective)
+			default:
+				fmt.Fprintf(e.stdout, "%s: not a solution, %d installed; it breaks:\n", a.File, a.Installed)
+				for _, b := range a.Broken {
+					fmt.Fprintf(e.stdout, "  %s\n", b)
+				}
+			}
+		}
+	}
+	if !all {
+		return &exitError{code: ExitNo, err: errors.New("not every answer is a solution")}
+	}
+	return nil
 }
 
 // writeDebPlan says what a solution does to the installed set: what is
