@@ -28,6 +28,13 @@ const (
 // or the newest version a suite holds: "openmpi-bin/trixie".
 type Request struct {
 	Install, Remove []string
+	// Slice writes only the packages the request and the installed
+	// packages can reach, along Depends, Pre-Depends, Recommends and
+	// Provides, with every version of a name reached: the part of the
+	// universe a solver minimizing removals, changes, new packages,
+	// staleness or unmet recommendations can use. (Criteria that reward
+	// installing more need the whole universe.)
+	Slice bool
 }
 
 // relation reads one request line as a Debian relation.
@@ -83,6 +90,10 @@ func (u *Universe) relation(s string) (string, error) {
 	return "", fmt.Errorf("request %q: no package %s in %s", s, name, suite)
 }
 
+// Origin is the Debian package a package of the last CUDF document
+// came from, or nil.
+func (u *Universe) Origin(cp *cudf.Package) *Package { return u.origin[cp] }
+
 // Package writes a package of a document CUDF made in Debian's terms:
 // "libc6 2.36-9+deb12u4".
 func (u *Universe) Package(p *cudf.Package) string {
@@ -113,8 +124,13 @@ func (u *Universe) CUDF(req Request) (*cudf.Document, error) {
 			reqRels[i] = append(reqRels[i], d.Relations...)
 		}
 	}
-	ranks := u.ranks(append(append([]dependency.Relation(nil), reqRels[0]...), reqRels[1]...))
+	pkgs := u.Packages
+	if req.Slice {
+		pkgs = u.reach(append(append([]dependency.Relation(nil), reqRels[0]...), reqRels[1]...))
+	}
+	ranks := u.ranks(pkgs, append(append([]dependency.Relation(nil), reqRels[0]...), reqRels[1]...))
 	u.byRank = map[string]map[int64]string{}
+	u.origin = map[*cudf.Package]*Package{}
 	for name, m := range ranks {
 		back := map[int64]string{}
 		for v, r := range m {
@@ -129,7 +145,9 @@ func (u *Universe) CUDF(req Request) (*cudf.Document, error) {
 	// a provision is of a name of its own, which unversioned relations
 	// add as an alternative.
 	virtual, provided := map[string]bool{}, map[string]bool{}
-	for _, p := range u.Packages {
+	real := map[string]bool{}
+	for _, p := range pkgs {
+		real[p.Name] = true
 		for _, r := range p.Provides {
 			for _, q := range r.Possibilities {
 				if q.Version == nil {
@@ -205,7 +223,7 @@ func (u *Universe) CUDF(req Request) (*cudf.Document, error) {
 		{Name: "number", Type: cudf.Type{Kind: cudf.String}, Default: &cudf.Value{Type: cudf.Type{Kind: cudf.String}}},
 		{Name: "recommends", Type: cudf.Type{Kind: cudf.Vpkgformula}, Default: &cudf.Value{Type: cudf.Type{Kind: cudf.Vpkgformula}}},
 	}}}
-	for _, p := range u.Packages {
+	for _, p := range pkgs {
 		cp := &cudf.Package{Name: p.Name, Version: rank(p.Name, p.Version), Installed: p.Installed}
 		if !cudf.IsPkgname(cp.Name) {
 			return nil, fmt.Errorf("%s: package name %q is not one CUDF can write", p.Source, p.Name)
@@ -216,6 +234,13 @@ func (u *Universe) CUDF(req Request) (*cudf.Document, error) {
 		}
 		if cp.Conflicts, err = list(p.Conflicts); err != nil {
 			return nil, fmt.Errorf("%s: %s: %w", p.Source, p.Name, err)
+		}
+		if req.Slice {
+			// Conflicts with what the slice left out bind nothing.
+			cp.Conflicts = slices.DeleteFunc(cp.Conflicts, func(vp cudf.VPkg) bool {
+				n := strings.TrimPrefix(strings.TrimPrefix(vp.Name, VirtualPrefix), ProvidedPrefix)
+				return !real[vp.Name] && !virtual[n] && !provided[n]
+			})
 		}
 		// One version of a name at a time (dpkg's rule; CUDF allows
 		// several): every version conflicts with the others.
@@ -254,12 +279,9 @@ func (u *Universe) CUDF(req Request) (*cudf.Document, error) {
 			{Name: "recommends", Value: cudf.Value{Type: cudf.Type{Kind: cudf.Vpkgformula}, Formula: rec}},
 		}
 		doc.Packages = append(doc.Packages, cp)
+		u.origin[cp] = p
 	}
 	r := &cudf.Request{ID: "hitch cudf from-deb"}
-	real := map[string]bool{}
-	for _, p := range u.Packages {
-		real[p.Name] = true
-	}
 	for _, rel := range reqRels[0] {
 		for _, q := range rel.Possibilities {
 			vp, err := vpkg(q)
@@ -286,9 +308,70 @@ func (u *Universe) CUDF(req Request) (*cudf.Document, error) {
 	return doc, nil
 }
 
+// reach is the slice of the universe the request lines and the installed
+// packages reach (Request.Slice), in the universe's order.
+func (u *Universe) reach(request []dependency.Relation) []*Package {
+	byName := map[string][]int{}
+	providers := map[string][]int{}
+	for i, p := range u.Packages {
+		byName[p.Name] = append(byName[p.Name], i)
+		for _, r := range p.Provides {
+			for _, q := range r.Possibilities {
+				providers[q.Name] = append(providers[q.Name], i)
+			}
+		}
+	}
+	in := make([]bool, len(u.Packages))
+	names := map[string]bool{}
+	var queue []int
+	name := func(n string) {
+		if names[n] {
+			return
+		}
+		names[n] = true
+		for _, list := range [][]int{byName[n], providers[n]} {
+			for _, i := range list {
+				if !in[i] {
+					in[i] = true
+					queue = append(queue, i)
+				}
+			}
+		}
+	}
+	for _, r := range request {
+		for _, q := range r.Possibilities {
+			name(q.Name)
+		}
+	}
+	for _, p := range u.Packages {
+		if p.Installed {
+			name(p.Name)
+		}
+	}
+	for len(queue) > 0 {
+		p := u.Packages[queue[0]]
+		queue = queue[1:]
+		name(p.Name)
+		for _, rels := range [][]dependency.Relation{p.Depends, p.Recommends} {
+			for _, r := range rels {
+				for _, q := range r.Possibilities {
+					name(q.Name)
+				}
+			}
+		}
+	}
+	var out []*Package
+	for i, p := range u.Packages {
+		if in[i] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // ranks numbers, name by name, every Debian version a name has or is
 // constrained against, in dpkg's order from 1.
-func (u *Universe) ranks(extra []dependency.Relation) map[string]map[string]int64 {
+func (u *Universe) ranks(pkgs []*Package, extra []dependency.Relation) map[string]map[string]int64 {
 	seen := map[string]map[string]version.Version{}
 	note := func(name string, v version.Version) {
 		if seen[name] == nil {
@@ -298,7 +381,7 @@ func (u *Universe) ranks(extra []dependency.Relation) map[string]map[string]int6
 	}
 	rels := func(yield func([]dependency.Relation)) {
 		yield(extra)
-		for _, p := range u.Packages {
+		for _, p := range pkgs {
 			note(p.Name, p.Version)
 			for _, r := range [][]dependency.Relation{p.Depends, p.Conflicts, p.Recommends, p.Provides} {
 				yield(r)

@@ -18,6 +18,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"fmt"
+	"github.com/hitch-hpc/hitch/cudf"
 	"io"
 	"os"
 	"slices"
@@ -54,8 +55,10 @@ type Package struct {
 type Universe struct {
 	Arch     string
 	Packages []*Package
-	// byRank maps the last CUDF's integer versions back, name by name.
+	// byRank maps the last CUDF's integer versions back, name by name;
+	// origin its packages.
 	byRank map[string]map[int64]string
+	origin map[*cudf.Package]*Package
 }
 
 // Open opens an index file, decompressing .gz and .xz by their magic.

@@ -175,6 +175,20 @@ func TestBookworm(t *testing.T) {
 	if !found {
 		t.Error("python3-scipy is not in the solution")
 	}
+	// The slice (Request.Slice) gives the same answer, from fewer
+	// packages.
+	sliced, err := u.CUDF(debrepo.Request{Install: []string{"python3-scipy"}, Slice: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromSlice, err := solve.Solve(context.Background(), sliced, solve.Options{Criteria: solve.Paranoid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := strings.Join(debrepo.Names(doc, res.Installed), " "), strings.Join(debrepo.Names(sliced, fromSlice.Installed), " "); a != b || len(sliced.Packages) >= len(doc.Packages) {
+		t.Errorf("the slice of %d packages (of %d) answers otherwise:\n%s\n%s", len(sliced.Packages), len(doc.Packages), a, b)
+	}
+	t.Logf("sliced: %d packages of %d", len(sliced.Packages), len(doc.Packages))
 	// The same answer whatever the order of the stanzas.
 	shuffled := *doc
 	shuffled.Packages = append([]*cudf.Package(nil), doc.Packages...)

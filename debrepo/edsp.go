@@ -124,8 +124,10 @@ func (sc *Scenario) Criteria() []solve.Criterion {
 }
 
 // CUDF is the scenario as a CUDF document.
+// Sliced to what the request and the installed set reach: apt's
+// criteria never gain by installing more.
 func (sc *Scenario) CUDF() (*cudf.Document, error) {
-	return sc.Universe.CUDF(Request{Install: sc.Install, Remove: sc.Remove})
+	return sc.Universe.CUDF(Request{Install: sc.Install, Remove: sc.Remove, Slice: true})
 }
 
 // WriteAnswer writes the EDSP solution for a CUDF solution of the
@@ -133,17 +135,12 @@ func (sc *Scenario) CUDF() (*cudf.Document, error) {
 // version (the removal of the old version implicit), a Remove stanza for
 // every installed package whose name is gone.
 func (sc *Scenario) WriteAnswer(w io.Writer, doc *cudf.Document, installed []*cudf.Package) error {
-	index := map[*cudf.Package]int{}
-	for i, p := range doc.Packages {
-		index[p] = i
-	}
 	after := map[string][]*Package{}
 	for _, cp := range installed {
-		i, ok := index[cp]
-		if !ok {
+		p := sc.Universe.Origin(cp)
+		if p == nil {
 			return fmt.Errorf("a solution package %s is not of the scenario", cp)
 		}
-		p := sc.Universe.Packages[i]
 		after[p.Name] = append(after[p.Name], p)
 	}
 	var b strings.Builder

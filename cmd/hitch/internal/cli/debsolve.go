@@ -35,7 +35,10 @@ func addDebFlags(fs *flag.FlagSet) *debFlags {
 // universe reads the Packages files (FILE, or SUITE=FILE to say which
 // suite it is) and the status file into CUDF; the universe writes
 // explanations in Debian's terms.
-func (d *debFlags) universe(files []string) (*cudf.Document, *debrepo.Universe, error) {
+//
+// slice writes only what the request and the installed set reach (for a
+// solver whose criteria never gain by installing more).
+func (d *debFlags) universe(files []string, slice bool) (*cudf.Document, *debrepo.Universe, error) {
 	u := debrepo.New(*d.arch)
 	for _, f := range files {
 		suite := debrepo.SuiteOf(f)
@@ -65,7 +68,7 @@ func (d *debFlags) universe(files []string) (*cudf.Document, *debrepo.Universe, 
 			return nil, nil, err
 		}
 	}
-	doc, err := u.CUDF(debrepo.Request{Install: d.install, Remove: d.remove})
+	doc, err := u.CUDF(debrepo.Request{Install: d.install, Remove: d.remove, Slice: slice})
 	return doc, u, err
 }
 
@@ -115,7 +118,7 @@ func runCudf(e *env, args []string) error {
 	if len(args) < 2 {
 		return usagef("want Packages files")
 	}
-	doc, _, err := d.universe(args[1:])
+	doc, _, err := d.universe(args[1:], false)
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hitch-hpc/hitch/cudf"
 	"github.com/hitch-hpc/hitch/debrepo"
 	"github.com/hitch-hpc/hitch/solve"
 )
@@ -78,11 +77,7 @@ func runDistcheck(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	index := map[*cudf.Package]int{}
-	for i, p := range doc.Packages {
-		index[p] = i
-	}
-	deb := func(p *cudf.Package) *debrepo.Package { return u.Packages[index[p]] }
+	deb := u.Origin
 	var items []distcheckItem
 	for _, b := range broken {
 		p := deb(b.Package)

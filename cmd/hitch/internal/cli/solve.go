@@ -122,7 +122,10 @@ func runSolve(e *env, args []string) error {
 	opts := solve.Options{Criteria: crit}
 	if *deb {
 		var u *debrepo.Universe
-		if doc, u, err = d.universe(args); err != nil {
+		// The slice the criteria can use, unless one rewards installing
+		// more (a maximized one, or a sum).
+		slice := !slices.ContainsFunc(crit, func(c solve.Criterion) bool { return c.Maximize || c.Measure == solve.Sum })
+		if doc, u, err = d.universe(args, slice); err != nil {
 			return err
 		}
 		opts.Terms = u
