@@ -19,6 +19,9 @@ type Scenario struct {
 	// Forbids, from the request or implied by Upgrade.
 	ForbidNewInstall, ForbidRemove bool
 	StrictPinning                  bool
+	// Preferences is the request's solver-specific string (apt's
+	// APT::Solver::Preferences): criteria, when set.
+	Preferences string
 }
 
 // ReadEDSP reads a scenario. With strict pinning (the default) only APT's
@@ -45,6 +48,7 @@ func ReadEDSP(r io.Reader, name string) (*Scenario, error) {
 			sc.ForbidNewInstall = yes("Forbid-New-Install") || yes("Upgrade")
 			sc.ForbidRemove = yes("Forbid-Remove") || yes("Upgrade")
 			sc.StrictPinning = strings.TrimSpace(f["Strict-Pinning"]) != "no"
+			sc.Preferences = strings.TrimSpace(f["Preferences"])
 			for _, l := range []struct {
 				k   string
 				out *[]string
@@ -113,14 +117,25 @@ func ReadEDSP(r io.Reader, name string) (*Scenario, error) {
 	return sc, nil
 }
 
-// Criteria are the optimization criteria for the request: the fewest
-// removed then changed for installs and removals; for upgrades the
-// fewest removed, then the most up to date.
-func (sc *Scenario) Criteria() []solve.Criterion {
-	if sc.UpgradeAll {
-		return []solve.Criterion{solve.Removed, solve.NotUpToDate, solve.New, solve.Changed}
+// Criteria are the optimization criteria for the request: those the
+// Preferences field names (apt-get -o APT::Solver::Preferences=paranoid);
+// else, for upgrades, the fewest removed, then the most up to date; for
+// installs and removals what apt's own solver does by default (APT::
+// Install-Recommends, which EDSP does not carry): the fewest removed,
+// then the recommendations of the newly installed packages met, then the
+// fewest changed.
+func (sc *Scenario) Criteria() ([]solve.Criterion, error) {
+	if sc.Preferences != "" {
+		c, err := solve.ParseCriteria(sc.Preferences)
+		if err != nil {
+			return nil, fmt.Errorf("Preferences: %w", err)
+		}
+		return c, nil
 	}
-	return solve.Paranoid
+	if sc.UpgradeAll {
+		return []solve.Criterion{solve.Removed, solve.NotUpToDate, solve.New, solve.Changed}, nil
+	}
+	return []solve.Criterion{solve.Removed, {Measure: solve.UnsatRecommOf, Set: solve.SetNew}, solve.Changed}, nil
 }
 
 // CUDF is the scenario as a CUDF document.

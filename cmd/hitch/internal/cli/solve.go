@@ -41,7 +41,11 @@ error says it is not proven optimal.
 
 --edsp speaks apt's external solver protocol (EDSP 0.5): it reads a
 scenario on standard input and writes Install and Remove stanzas, or an
-Error stanza apt shows, with Progress stanzas on the way. To make it
+Error stanza apt shows, with Progress stanzas on the way. It decides as
+apt's own solver does by default: the fewest removals, then the
+recommendations of newly installed packages met, then the fewest
+changes (an upgrade: the fewest removals, then the most up to date);
+apt-get -o APT::Solver::Preferences=CRITERIA chooses other criteria. To make it
 apt's solver "hitch" (apt-get --solver hitch …):
 
   printf '#!/bin/sh\nexec %s solve --edsp\n' "$(command -v hitch)" > /usr/lib/apt/solvers/hitch
@@ -221,7 +225,11 @@ func solveEDSP(e *env, timeout time.Duration) error {
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
-	res, err := solve.Solve(ctx, doc, solve.Options{Criteria: sc.Criteria(), Terms: sc.Universe})
+	crit, err := sc.Criteria()
+	if err != nil {
+		return fail(err)
+	}
+	res, err := solve.Solve(ctx, doc, solve.Options{Criteria: crit, Terms: sc.Universe})
 	if err != nil {
 		return fail(err)
 	}
