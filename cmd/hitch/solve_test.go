@@ -204,7 +204,9 @@ func TestEDSP(t *testing.T) {
 	// Preferences (apt's APT::Solver::Preferences) choose the criteria:
 	// paranoid installs no more than the dependencies need; one hitch
 	// cannot read is an Error stanza.
-	installs := func(answer string) int { return strings.Count(answer, "\nInstall: ") + strings.Count(answer[:min(len(answer), 9)], "Install: ") }
+	installs := func(answer string) int {
+		return strings.Count(answer, "\nInstall: ") + strings.Count(answer[:min(len(answer), 9)], "Install: ")
+	}
 	withPrefs := func(p string) []byte {
 		return bytes.Replace(b, []byte("Request: EDSP 0.5\n"), []byte("Request: EDSP 0.5\nPreferences: "+p+"\n"), 1)
 	}
