@@ -20,7 +20,7 @@ type Scenario struct {
 	ForbidNewInstall, ForbidRemove bool
 	StrictPinning                  bool
 	// Preferences is the request's solver-specific string (apt's
-	// APT::Solver::Preferences): criteria, when set.
+	// APT::Solver::NAME::Preferences): criteria, when set.
 	Preferences string
 }
 
@@ -118,7 +118,7 @@ func ReadEDSP(r io.Reader, name string) (*Scenario, error) {
 }
 
 // Criteria are the optimization criteria for the request: those the
-// Preferences field names (apt-get -o APT::Solver::Preferences=paranoid);
+// Preferences field names (apt-get -o APT::Solver::hitch::Preferences=…);
 // else, for upgrades, the fewest removed, then the most up to date; for
 // installs and removals what apt's own solver does by default (APT::
 // Install-Recommends, which EDSP does not carry): the fewest removed,
