@@ -45,8 +45,8 @@ Error stanza apt shows, with Progress stanzas on the way. It decides as
 apt's own solver does by default: the fewest removals, then the
 recommendations of newly installed packages met, then the fewest
 changes (an upgrade: the fewest removals, then the most up to date);
-apt-get -o APT::Solver::hitch::Preferences=CRITERIA chooses others. To make it
-apt's solver "hitch" (apt-get --solver hitch …):
+apt-get -o APT::Solver::hitch::Preferences=CRITERIA chooses others.
+To make it apt's solver "hitch" (apt-get --solver hitch …):
 
   printf '#!/bin/sh\nexec %s solve --edsp\n' "$(command -v hitch)" > /usr/lib/apt/solvers/hitch
   chmod 755 /usr/lib/apt/solvers/hitch
