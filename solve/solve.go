@@ -194,12 +194,7 @@ func (u *universe) candidates(vp cudf.VPkg) []int {
 }
 
 func (u *universe) findCandidates(vp cudf.VPkg) []int {
-	var out []int
-	for _, i := range u.byName[vp.Name] {
-		if vp.Op.Holds(u.pkgs[i].Version, vp.Version) {
-			out = append(out, i)
-		}
-	}
+	out := u.named(vp)
 	for _, pr := range u.provides[vp.Name] {
 		if pr.version == 0 || vp.Op.Holds(pr.version, vp.Version) {
 			out = append(out, pr.pkg)

@@ -117,6 +117,22 @@ func aptReady(t *testing.T) {
 	}
 }
 
+// buildSolver builds hitch into a directory of the test's own and makes
+// a solvers directory beside it (for apt's or apt-cudf's solver files).
+func buildSolver(t *testing.T) (bin, solvers string) {
+	t.Helper()
+	dir := t.TempDir()
+	bin = filepath.Join(dir, "hitch")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v: %s", err, out)
+	}
+	solvers = filepath.Join(dir, "solvers")
+	if err := os.MkdirAll(solvers, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return bin, solvers
+}
+
 // edspDump is the EDSP scenario apt writes for a request (its dump
 // solver).
 func edspDump(t *testing.T, args ...string) []byte {
@@ -146,13 +162,7 @@ func TestPeerAptCudfTrendy(t *testing.T) {
 		t.Skip("apt-cudf not installed")
 	}
 	scenario := edspDump(t, "install", "openmpi-bin")
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "hitch")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v: %s", err, out)
-	}
-	solvers := filepath.Join(dir, "solvers")
-	os.MkdirAll(solvers, 0o755)
+	bin, solvers := buildSolver(t)
 	spec := "description: hitch\nexec: " + bin + " solve \"$in\" \"$out\" \"$pref\"\ncudf-version: 2.0\n"
 	if err := os.WriteFile(filepath.Join(solvers, "hitch"), []byte(spec), 0o644); err != nil {
 		t.Fatal(err)
@@ -230,13 +240,7 @@ func TestEDSP(t *testing.T) {
 // packages included.
 func TestAptSolver(t *testing.T) {
 	aptReady(t)
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "hitch")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v: %s", err, out)
-	}
-	solvers := filepath.Join(dir, "solvers")
-	os.MkdirAll(solvers, 0o755)
+	bin, solvers := buildSolver(t)
 	if err := os.WriteFile(filepath.Join(solvers, "hitch"), []byte("#!/bin/sh\nexec "+bin+" solve --edsp\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -486,13 +490,7 @@ func TestPeerAptCudfDistUpgrade(t *testing.T) {
 	} else if os.Getenv("CI") != "" {
 		t.Fatal("apt-cudf not installed (.ci/run installs it)")
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "hitch")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v: %s", err, out)
-	}
-	solvers := filepath.Join(dir, "solvers")
-	os.MkdirAll(solvers, 0o755)
+	bin, solvers := buildSolver(t)
 	os.WriteFile(filepath.Join(solvers, "hitch"), []byte("#!/bin/sh\nexec "+bin+" solve --edsp\n"), 0o755)
 	out, err := exec.Command("apt-get", append(base, "-s", "-o", "Dir::Bin::Solvers::="+solvers, "--solver", "hitch", "dist-upgrade")...).CombinedOutput()
 	if err != nil {
