@@ -656,7 +656,7 @@ func Check(doc *cudf.Document, installed []*cudf.Package, terms Terms) ([]string
 		}
 		if c.atMost >= 0 && n > c.atMost || c.atMost < 0 && n < c.atLeast {
 			seen[c.why] = true
-			broken = append(broken, m.facts[c.why].text)
+			broken = append(broken, m.facts[c.why].say())
 		}
 	}
 	return broken, nil

@@ -200,14 +200,7 @@ func (g *greedy) resolve(i int) {
 	}
 	g.resolved[i] = true
 	p := g.u.pkgs[i]
-	g.deps[i] = make([][]int, len(p.Depends))
-	for k, or := range p.Depends {
-		var c []int
-		for _, vp := range or {
-			c = append(c, g.u.candidates(vp)...)
-		}
-		g.deps[i][k] = c
-	}
+	g.deps[i] = g.u.depsOf(i)
 	for _, vp := range p.Conflicts {
 		for _, j := range g.u.candidates(vp) {
 			if j != i {

@@ -112,7 +112,7 @@ func (m *model) chain(facts []int) []string {
 	var out []string
 	take := func(k int) {
 		used[k] = true
-		out = append(out, m.facts[facts[k]].text)
+		out = append(out, m.facts[facts[k]].say())
 		for _, v := range vars[facts[k]] {
 			seen[v] = true
 		}

@@ -159,6 +159,24 @@ type universe struct {
 	memo map[cudf.VPkg][]int
 	// terms write explanations.
 	terms Terms
+	// deps[i] are package i's dependencies as candidate lists, one per
+	// disjunction (the alternatives' candidates, in order), resolved
+	// on first use (depsOf).
+	deps [][][]int
+}
+
+// depsOf is package i's dependencies as candidate lists.
+func (u *universe) depsOf(i int) [][]int {
+	if u.deps[i] == nil {
+		d := make([][]int, len(u.pkgs[i].Depends))
+		for k, or := range u.pkgs[i].Depends {
+			for _, vp := range or {
+				d[k] = append(d[k], u.candidates(vp)...)
+			}
+		}
+		u.deps[i] = d
+	}
+	return u.deps[i]
 }
 
 type provider struct {
@@ -167,7 +185,7 @@ type provider struct {
 }
 
 func newUniverse(pkgs []*cudf.Package) *universe {
-	u := &universe{pkgs: pkgs, byName: map[string][]int{}, provides: map[string][]provider{}, memo: map[cudf.VPkg][]int{}, terms: cudfTerms{}}
+	u := &universe{pkgs: pkgs, byName: map[string][]int{}, provides: map[string][]provider{}, memo: map[cudf.VPkg][]int{}, terms: cudfTerms{}, deps: make([][][]int, len(pkgs))}
 	for i, p := range pkgs {
 		u.byName[p.Name] = append(u.byName[p.Name], i)
 		for _, f := range p.Provides {
@@ -247,13 +265,13 @@ type model struct {
 // fact is one statement of the problem: a request line, a package's
 // dependency or conflict, a keep.
 type fact struct {
-	kind string // "request", "depends", "conflicts", "keep"
-	text string
+	kind string        // "request", "depends", "conflicts", "keep"
+	say  func() string // the statement, in the universe's terms
 }
 
 // add appends constraints for a new fact.
-func (m *model) add(kind, text string, cs ...constraint) {
-	m.facts = append(m.facts, fact{kind: kind, text: text})
+func (m *model) add(kind string, say func() string, cs ...constraint) {
+	m.facts = append(m.facts, fact{kind: kind, say: say})
 	for _, c := range cs {
 		c.why = len(m.facts) - 1
 		m.cons = append(m.cons, c)
@@ -263,6 +281,24 @@ func (m *model) add(kind, text string, cs ...constraint) {
 func (m *model) newVar() int {
 	m.nvars++
 	return m.nvars
+}
+
+// dependsText says a dependency: "a 1 depends on b or c (which no
+// package is or provides)".
+func (u *universe) dependsText(p *cudf.Package, or []cudf.VPkg) string {
+	var alts []string
+	seen := map[string]bool{}
+	for _, vp := range or {
+		alt := u.terms.Constraint(vp)
+		if len(u.candidates(vp)) == 0 {
+			alt += " (which no package is or provides)"
+		}
+		if !seen[alt] {
+			seen[alt] = true
+			alts = append(alts, alt)
+		}
+	}
+	return fmt.Sprintf("%s depends on %s", u.terms.Package(p), strings.Join(alts, " or "))
 }
 
 // lit is the variable of package i, or 0 when it is sliced away.
@@ -318,12 +354,13 @@ func (u *universe) model(req *cudf.Request, whole bool) *model {
 		for _, j := range u.byName[p.Name] {
 			push(j)
 		}
-		formulas := []cudf.Formula{p.Depends}
-		if v, ok := p.Get("recommends"); ok && v.Type.Kind == cudf.Vpkgformula {
-			formulas = append(formulas, v.Formula)
+		for _, c := range u.depsOf(i) {
+			for _, j := range c {
+				push(j)
+			}
 		}
-		for _, f := range formulas {
-			for _, or := range f {
+		if v, ok := p.Get("recommends"); ok && v.Type.Kind == cudf.Vpkgformula {
+			for _, or := range v.Formula {
 				for _, vp := range or {
 					for _, j := range u.candidates(vp) {
 						push(j)
@@ -370,25 +407,16 @@ func (u *universe) model(req *cudf.Request, whole bool) *model {
 		if x == 0 {
 			continue
 		}
-		// Dependencies: x → each disjunction.
-		name := u.terms.Package(p)
-		for _, or := range p.Depends {
+		// Dependencies: x → each disjunction. What each constraint says
+		// is written only when an explanation needs it.
+		for k, or := range p.Depends {
 			lits := []int{-x}
-			var alts []string
-			seen := map[string]bool{}
-			for _, vp := range or {
-				c := cands(vp, -1)
-				lits = append(lits, c...)
-				alt := u.terms.Constraint(vp)
-				if len(u.candidates(vp)) == 0 {
-					alt += " (which no package is or provides)"
-				}
-				if !seen[alt] {
-					seen[alt] = true
-					alts = append(alts, alt)
+			for _, j := range u.depsOf(i)[k] {
+				if y := m.lit(j); y != 0 {
+					lits = append(lits, y)
 				}
 			}
-			m.add("depends", fmt.Sprintf("%s depends on %s", name, strings.Join(alts, " or ")), clause(lits...))
+			m.add("depends", func() string { return u.dependsText(p, or) }, clause(lits...))
 		}
 		// Conflicts: never with itself.
 		for _, vp := range p.Conflicts {
@@ -399,9 +427,13 @@ func (u *universe) model(req *cudf.Request, whole bool) *model {
 			switch {
 			case len(cs) == 0:
 			case vp.Name == p.Name && vp.Op == "":
-				m.add("conflicts", fmt.Sprintf("only one version of %s can be installed at a time", u.terms.Constraint(vp)), cs...)
+				m.add("conflicts", func() string {
+					return fmt.Sprintf("only one version of %s can be installed at a time", u.terms.Constraint(vp))
+				}, cs...)
 			default:
-				m.add("conflicts", fmt.Sprintf("%s conflicts with %s", name, u.terms.Constraint(vp)), cs...)
+				m.add("conflicts", func() string {
+					return fmt.Sprintf("%s conflicts with %s", u.terms.Package(p), u.terms.Constraint(vp))
+				}, cs...)
 			}
 		}
 		if !p.Installed {
@@ -409,7 +441,7 @@ func (u *universe) model(req *cudf.Request, whole bool) *model {
 		}
 		switch p.Keep {
 		case cudf.KeepVersion:
-			m.add("keep", fmt.Sprintf("%s must stay installed (keep: version)", name), clause(x))
+			m.add("keep", func() string { return fmt.Sprintf("%s must stay installed (keep: version)", u.terms.Package(p)) }, clause(x))
 		case cudf.KeepPackage:
 			var lits []int
 			for _, j := range u.byName[p.Name] {
@@ -417,10 +449,14 @@ func (u *universe) model(req *cudf.Request, whole bool) *model {
 					lits = append(lits, m.lit(j))
 				}
 			}
-			m.add("keep", fmt.Sprintf("some version of %s must stay installed (keep: package)", u.terms.Constraint(cudf.VPkg{Name: p.Name})), clause(lits...))
+			m.add("keep", func() string {
+				return fmt.Sprintf("some version of %s must stay installed (keep: package)", u.terms.Constraint(cudf.VPkg{Name: p.Name}))
+			}, clause(lits...))
 		case cudf.KeepFeature:
 			for _, f := range p.Provides {
-				m.add("keep", fmt.Sprintf("something must keep providing %s, as %s does (keep: feature)", u.terms.Constraint(cudf.VPkg{Name: f.Name}), name), clause(cands(cudf.VPkg{Name: f.Name}, -1)...))
+				m.add("keep", func() string {
+					return fmt.Sprintf("something must keep providing %s, as %s does (keep: feature)", u.terms.Constraint(cudf.VPkg{Name: f.Name}), u.terms.Package(p))
+				}, clause(cands(cudf.VPkg{Name: f.Name}, -1)...))
 			}
 		}
 	}
@@ -431,14 +467,14 @@ func (u *universe) model(req *cudf.Request, whole bool) *model {
 			m.err = &UnsatError{Reasons: []string{fmt.Sprintf("the request installs %s, which no package is or provides", u.terms.Constraint(vp))}}
 			return m
 		}
-		m.add("request", fmt.Sprintf("the request installs %s", u.terms.Constraint(vp)), clause(lits...))
+		m.add("request", func() string { return fmt.Sprintf("the request installs %s", u.terms.Constraint(vp)) }, clause(lits...))
 	}
 	for _, vp := range req.Remove {
 		var cs []constraint
 		for _, y := range cands(vp, -1) {
 			cs = append(cs, clause(-y))
 		}
-		m.add("request", fmt.Sprintf("the request removes %s", u.terms.Constraint(vp)), cs...)
+		m.add("request", func() string { return fmt.Sprintf("the request removes %s", u.terms.Constraint(vp)) }, cs...)
 	}
 	for _, vp := range req.Upgrade {
 		// One version of the name, satisfying the constraint, not older
@@ -465,7 +501,9 @@ func (u *universe) model(req *cudf.Request, whole bool) *model {
 			m.err = &UnsatError{Reasons: []string{fmt.Sprintf("the request upgrades %s, and no version of %s satisfies it and is at least the installed one", u.terms.Constraint(vp), u.terms.Constraint(cudf.VPkg{Name: vp.Name}))}}
 			return m
 		}
-		m.add("request", fmt.Sprintf("the request upgrades %s: one version of %s, no older than %s", u.terms.Constraint(vp), u.terms.Constraint(cudf.VPkg{Name: vp.Name}), installed), clause(ok...), atMost(all, 1))
+		m.add("request", func() string {
+			return fmt.Sprintf("the request upgrades %s: one version of %s, no older than %s", u.terms.Constraint(vp), u.terms.Constraint(cudf.VPkg{Name: vp.Name}), installed)
+		}, clause(ok...), atMost(all, 1))
 	}
 	return m
 }
