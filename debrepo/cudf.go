@@ -159,6 +159,7 @@ func (u *Universe) CUDF(req Request) (*cudf.Document, error) {
 		}
 	}
 	rank := func(name string, v version.Version) int64 { return ranks[name][v.String()] }
+	rawRank := map[string]map[string]int64{}
 	vpkg := func(p dependency.Possibility) (cudf.VPkg, error) {
 		vp := cudf.VPkg{Name: p.Name}
 		// A relation to another architecture's package ("libc6-i386:x32")
@@ -176,16 +177,24 @@ func (u *Universe) CUDF(req Request) (*cudf.Document, error) {
 		if p.Version == nil {
 			return vp, nil
 		}
-		v, err := version.Parse(p.Version.Number)
-		if err != nil {
-			return vp, fmt.Errorf("%s (%s %s): %w", p.Name, p.Version.Operator, p.Version.Number, err)
-		}
-		ops := map[string]cudf.Relop{">=": cudf.Ge, "<=": cudf.Le, ">>": cudf.Gt, "<<": cudf.Lt, "=": cudf.Eq, ">": cudf.Ge, "<": cudf.Le}
-		op, ok := ops[p.Version.Operator]
+		op, ok := relops[p.Version.Operator]
 		if !ok {
 			return vp, fmt.Errorf("%s: unknown relation %q", p.Name, p.Version.Operator)
 		}
-		vp.Op, vp.Version = op, rank(p.Name, v)
+		// Each name's version texts ranked once.
+		r, ok := rawRank[p.Name][p.Version.Number]
+		if !ok {
+			v, err := version.Parse(p.Version.Number)
+			if err != nil {
+				return vp, fmt.Errorf("%s (%s %s): %w", p.Name, p.Version.Operator, p.Version.Number, err)
+			}
+			r = rank(p.Name, v)
+			if rawRank[p.Name] == nil {
+				rawRank[p.Name] = map[string]int64{}
+			}
+			rawRank[p.Name][p.Version.Number] = r
+		}
+		vp.Op, vp.Version = op, r
 		return vp, nil
 	}
 	formula := func(rels []dependency.Relation) (cudf.Formula, error) {
@@ -369,6 +378,10 @@ func (u *Universe) reach(request []dependency.Relation) []*Package {
 	return out
 }
 
+// relops are Debian's relation operators in CUDF (">" and "<" are
+// dpkg's deprecated spellings of ">=" and "<=").
+var relops = map[string]cudf.Relop{">=": cudf.Ge, "<=": cudf.Le, ">>": cudf.Gt, "<<": cudf.Lt, "=": cudf.Eq, ">": cudf.Ge, "<": cudf.Le}
+
 // ranks numbers, name by name, every Debian version a name has or is
 // constrained against, in dpkg's order from 1.
 func (u *Universe) ranks(pkgs []*Package, extra []dependency.Relation) map[string]map[string]int64 {
@@ -388,12 +401,17 @@ func (u *Universe) ranks(pkgs []*Package, extra []dependency.Relation) map[strin
 			}
 		}
 	}
+	raw := map[string]map[string]bool{} // version texts already noted, by name
 	rels(func(rels []dependency.Relation) {
 		for _, r := range rels {
 			for _, q := range r.Possibilities {
-				if q.Version == nil {
+				if q.Version == nil || raw[q.Name][q.Version.Number] {
 					continue
 				}
+				if raw[q.Name] == nil {
+					raw[q.Name] = map[string]bool{}
+				}
+				raw[q.Name][q.Version.Number] = true
 				if v, err := version.Parse(q.Version.Number); err == nil {
 					note(q.Name, v)
 				}

@@ -59,6 +59,8 @@ type Universe struct {
 	// origin its packages.
 	byRank map[string]map[int64]string
 	origin map[*cudf.Package]*Package
+	// parsed holds the relations read so far, by text.
+	parsed map[string]dependency.Relation
 }
 
 // Open opens an index file, decompressing .gz and .xz by their magic.
@@ -194,11 +196,31 @@ func (u *Universe) parsePackage(f fields, src string) (*Package, error) {
 			if text == "" {
 				continue
 			}
-			d, err := dependency.Parse(text)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %s: %s: %w", src, pkgName, fl, err)
+			// Relation by relation, each distinct text parsed once: most
+			// recur ("libc6 (>= 2.34)") across a suite, and the parsed
+			// ones are shared, read only.
+			for _, one := range strings.Split(text, ",") {
+				one = strings.TrimSpace(one)
+				if one == "" {
+					continue
+				}
+				r, ok := u.parsed[one]
+				if !ok {
+					d, err := dependency.Parse(one)
+					if err != nil {
+						return nil, fmt.Errorf("%s: %s: %s: %w", src, pkgName, fl, err)
+					}
+					if len(d.Relations) != 1 {
+						return nil, fmt.Errorf("%s: %s: %s: %q is not one relation", src, pkgName, fl, one)
+					}
+					r = d.Relations[0]
+					if u.parsed == nil {
+						u.parsed = map[string]dependency.Relation{}
+					}
+					u.parsed[one] = r
+				}
+				*rel.into = append(*rel.into, r)
 			}
-			*rel.into = append(*rel.into, d.Relations...)
 		}
 	}
 	return p, nil
