@@ -58,9 +58,10 @@ func (m *model) explain(ctx context.Context) error {
 				cs = append(cs, c)
 			}
 		}
-		m.cons = cs
+		// A subset of the constraints: not what the cache converted.
+		m.cons, m.base = cs, nil
 		_, ok, err := m.solve(ctx, nil)
-		m.cons = saved
+		m.cons, m.base = saved, nil
 		return !ok, err
 	}
 	core := order

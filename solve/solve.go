@@ -17,6 +17,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/crillab/gophersat/solver"
 	"sort"
 	"strings"
 
@@ -260,6 +261,11 @@ type model struct {
 	names  []string // the names in the model, sorted
 	// facts are what the constraints say, in words (index 0 unused).
 	facts []fact
+	// base is cons converted for the SAT solver (baseOf constraints of
+	// them; baseOK false when one can never hold).
+	base   []solver.PBConstr
+	baseOf int
+	baseOK bool
 }
 
 // fact is one statement of the problem: a request line, a package's
