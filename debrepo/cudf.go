@@ -21,6 +21,11 @@ import (
 const (
 	VirtualPrefix  = "--virtual-"
 	ProvidedPrefix = "--provided-"
+	// ForeignPrefix names what a Multi-Arch: foreign package provides
+	// to every architecture, AnyPrefix what a Multi-Arch: allowed one
+	// provides to NAME:any relations.
+	ForeignPrefix = "--foreign-"
+	AnyPrefix     = "--any-"
 )
 
 // Request is what to install and remove, as Debian relations ("openmpi-bin",
@@ -144,10 +149,40 @@ func (u *Universe) CUDF(req Request) (*cudf.Document, error) {
 	// (Policy 7.5); CUDF's satisfy every constraint. As dose does, such
 	// a provision is of a name of its own, which unversioned relations
 	// add as an alternative.
+	//
+	// Architectures: a package of the native architecture, or of "all",
+	// is named as in Debian; one of a foreign architecture NAME%3aARCH.
+	// An unqualified relation is to its own architecture's packages; a
+	// Multi-Arch: foreign package satisfies it from any architecture (it
+	// provides ForeignPrefix+NAME), a Multi-Arch: allowed one satisfies
+	// NAME:any (AnyPrefix+NAME). Conflicts and Breaks bind every
+	// architecture. A name is installed in one version per architecture,
+	// and in several architectures only when Multi-Arch: same, at one
+	// version.
+	native := u.Arch
+	archs := append([]string{native}, u.Foreign...)
+	archOf := func(p *Package) string {
+		if p.Arch == "all" {
+			return native
+		}
+		return p.Arch
+	}
+	cname := func(name, arch string) string {
+		if arch == native || arch == "" || arch == "all" {
+			return name
+		}
+		return name + "%3a" + arch
+	}
 	virtual, provided := map[string]bool{}, map[string]bool{}
-	real := map[string]bool{}
+	real, maForeign, maAllowed := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, p := range pkgs {
-		real[p.Name] = true
+		real[cname(p.Name, archOf(p))] = true
+		switch p.MultiArch {
+		case "foreign":
+			maForeign[p.Name] = true
+		case "allowed":
+			maAllowed[p.Name] = true
+		}
 		for _, r := range p.Provides {
 			for _, q := range r.Possibilities {
 				if q.Version == nil {
@@ -160,58 +195,105 @@ func (u *Universe) CUDF(req Request) (*cudf.Document, error) {
 	}
 	rank := func(name string, v version.Version) int64 { return ranks[name][v.String()] }
 	rawRank := map[string]map[string]int64{}
-	vpkg := func(p dependency.Possibility) (cudf.VPkg, error) {
-		vp := cudf.VPkg{Name: p.Name}
-		// A relation to another architecture's package ("libc6-i386:x32")
-		// names a package this universe does not hold: it keeps its
-		// qualifier ("%3a" for ":", as apt-cudf writes it), so it
-		// satisfies nothing and conflicts with nothing here.
-		if p.Arch != nil {
-			if a := p.Arch.String(); a != "any" && a != "native" && a != u.Arch && a != "all" {
-				vp.Name += "%3a" + a
-			}
+	// constraint is q's version constraint in CUDF.
+	constraint := func(q dependency.Possibility) (cudf.Relop, int64, error) {
+		if !cudf.IsPkgname(q.Name) {
+			return "", 0, fmt.Errorf("package name %q is not one CUDF can write", q.Name)
 		}
-		if !cudf.IsPkgname(vp.Name) {
-			return vp, fmt.Errorf("package name %q is not one CUDF can write", p.Name)
+		if q.Version == nil {
+			return "", 0, nil
 		}
-		if p.Version == nil {
-			return vp, nil
-		}
-		op, ok := relops[p.Version.Operator]
+		op, ok := relops[q.Version.Operator]
 		if !ok {
-			return vp, fmt.Errorf("%s: unknown relation %q", p.Name, p.Version.Operator)
+			return "", 0, fmt.Errorf("%s: unknown relation %q", q.Name, q.Version.Operator)
 		}
 		// Each name's version texts ranked once.
-		r, ok := rawRank[p.Name][p.Version.Number]
+		r, ok := rawRank[q.Name][q.Version.Number]
 		if !ok {
-			v, err := version.Parse(p.Version.Number)
+			v, err := version.Parse(q.Version.Number)
 			if err != nil {
-				return vp, fmt.Errorf("%s (%s %s): %w", p.Name, p.Version.Operator, p.Version.Number, err)
+				return "", 0, fmt.Errorf("%s (%s %s): %w", q.Name, q.Version.Operator, q.Version.Number, err)
 			}
-			r = rank(p.Name, v)
-			if rawRank[p.Name] == nil {
-				rawRank[p.Name] = map[string]int64{}
+			r = rank(q.Name, v)
+			if rawRank[q.Name] == nil {
+				rawRank[q.Name] = map[string]int64{}
 			}
-			rawRank[p.Name][p.Version.Number] = r
+			rawRank[q.Name][q.Version.Number] = r
 		}
-		vp.Op, vp.Version = op, r
-		return vp, nil
+		return op, r, nil
 	}
-	formula := func(rels []dependency.Relation) (cudf.Formula, error) {
+	// targets are the CUDF names a possibility of a package of arch from
+	// points at (conflicts: every architecture's). A relation to an
+	// architecture not read ("libc6-i386:x32") keeps its qualifier and
+	// is satisfied by nothing.
+	targets := func(q dependency.Possibility, from string, conflict bool) []string {
+		a := ""
+		if q.Arch != nil {
+			a = q.Arch.String()
+		}
+		switch a {
+		case "":
+			if conflict {
+				out := make([]string, len(archs))
+				for i, x := range archs {
+					out[i] = cname(q.Name, x)
+				}
+				return out
+			}
+			out := []string{cname(q.Name, from)}
+			if maForeign[q.Name] {
+				out = append(out, ForeignPrefix+q.Name)
+			}
+			return out
+		case "any":
+			out := []string{cname(q.Name, from)}
+			if maForeign[q.Name] {
+				out = append(out, ForeignPrefix+q.Name)
+			}
+			if maAllowed[q.Name] {
+				out = append(out, AnyPrefix+q.Name)
+			}
+			return out
+		case "native", "all":
+			return []string{cname(q.Name, native)}
+		}
+		return []string{cname(q.Name, a)}
+	}
+	// formula translates relations of a package of arch from; for
+	// conflicts, same names the package itself when it is Multi-Arch:
+	// same, whose other architectures' instances it never conflicts
+	// with (that is the version rule below), nor with what they provide.
+	formula := func(rels []dependency.Relation, from string, conflict bool, same string) (cudf.Formula, error) {
 		var f cudf.Formula
 		for _, r := range rels {
 			var or []cudf.VPkg
-			for _, p := range r.Possibilities {
-				vp, err := vpkg(p)
+			for _, q := range r.Possibilities {
+				op, v, err := constraint(q)
 				if err != nil {
 					return nil, err
 				}
-				or = append(or, vp)
-				if vp.Op == "" && virtual[vp.Name] {
-					or = append(or, cudf.VPkg{Name: VirtualPrefix + vp.Name})
-				}
-				if provided[vp.Name] {
-					or = append(or, cudf.VPkg{Name: ProvidedPrefix + vp.Name, Op: vp.Op, Version: vp.Version})
+				own := cname(q.Name, from)
+				for _, t := range targets(q, from, conflict) {
+					if conflict && t != own && q.Name == same {
+						continue
+					}
+					or = append(or, cudf.VPkg{Name: t, Op: op, Version: v})
+					if strings.HasPrefix(t, ForeignPrefix) || strings.HasPrefix(t, AnyPrefix) {
+						continue
+					}
+					if conflict && t != own && same != "" {
+						// Another architecture's provisions: a virtual
+						// name this package provides and conflicts with
+						// (Provides/Conflicts/Replaces) is provided by its
+						// other instances too.
+						continue
+					}
+					if op == "" && virtual[q.Name] {
+						or = append(or, cudf.VPkg{Name: VirtualPrefix + t})
+					}
+					if provided[q.Name] {
+						or = append(or, cudf.VPkg{Name: ProvidedPrefix + t, Op: op, Version: v})
+					}
 				}
 			}
 			if len(or) > 0 {
@@ -220,8 +302,8 @@ func (u *Universe) CUDF(req Request) (*cudf.Document, error) {
 		}
 		return f, nil
 	}
-	list := func(rels []dependency.Relation) ([]cudf.VPkg, error) {
-		f, err := formula(rels)
+	list := func(rels []dependency.Relation, from string, conflict bool, same string) ([]cudf.VPkg, error) {
+		f, err := formula(rels, from, conflict, same)
 		var out []cudf.VPkg
 		for _, or := range f {
 			out = append(out, or...)
@@ -233,47 +315,73 @@ func (u *Universe) CUDF(req Request) (*cudf.Document, error) {
 		{Name: "recommends", Type: cudf.Type{Kind: cudf.Vpkgformula}, Default: &cudf.Value{Type: cudf.Type{Kind: cudf.Vpkgformula}}},
 	}}}
 	for _, p := range pkgs {
-		cp := &cudf.Package{Name: p.Name, Version: rank(p.Name, p.Version), Installed: p.Installed}
+		arch := archOf(p)
+		cp := &cudf.Package{Name: cname(p.Name, arch), Version: rank(p.Name, p.Version), Installed: p.Installed}
 		if !cudf.IsPkgname(cp.Name) {
 			return nil, fmt.Errorf("%s: package name %q is not one CUDF can write", p.Source, p.Name)
 		}
 		var err error
-		if cp.Depends, err = formula(p.Depends); err != nil {
+		same := ""
+		if p.MultiArch == "same" {
+			same = p.Name
+		}
+		if cp.Depends, err = formula(p.Depends, arch, false, ""); err != nil {
 			return nil, fmt.Errorf("%s: %s: %w", p.Source, p.Name, err)
 		}
-		if cp.Conflicts, err = list(p.Conflicts); err != nil {
+		if cp.Conflicts, err = list(p.Conflicts, arch, true, same); err != nil {
 			return nil, fmt.Errorf("%s: %s: %w", p.Source, p.Name, err)
 		}
 		if req.Slice {
 			// Conflicts with what the slice left out bind nothing.
 			cp.Conflicts = slices.DeleteFunc(cp.Conflicts, func(vp cudf.VPkg) bool {
 				n := strings.TrimPrefix(strings.TrimPrefix(vp.Name, VirtualPrefix), ProvidedPrefix)
+				n, _, _ = strings.Cut(n, "%3a")
 				return !real[vp.Name] && !virtual[n] && !provided[n]
 			})
 		}
 		// One version of a name at a time (dpkg's rule; CUDF allows
-		// several): every version conflicts with the others.
-		cp.Conflicts = append(cp.Conflicts, cudf.VPkg{Name: p.Name})
-		var provides []cudf.VPkg
+		// several): every version conflicts with the others; and in
+		// another architecture none, or (Multi-Arch: same) this one.
+		cp.Conflicts = append(cp.Conflicts, cudf.VPkg{Name: cp.Name})
+		if p.Arch != "all" {
+			for _, x := range archs {
+				switch {
+				case x == arch:
+				case p.MultiArch == "same":
+					cp.Conflicts = append(cp.Conflicts, cudf.VPkg{Name: cname(p.Name, x), Op: cudf.Neq, Version: cp.Version})
+				default:
+					cp.Conflicts = append(cp.Conflicts, cudf.VPkg{Name: cname(p.Name, x)})
+				}
+			}
+		}
+		// What it provides, in its architecture or (Multi-Arch: foreign)
+		// in every one.
+		in := []string{arch}
+		if p.MultiArch == "foreign" {
+			in = archs
+			cp.Provides = append(cp.Provides, cudf.VPkg{Name: ForeignPrefix + p.Name, Op: cudf.Eq, Version: cp.Version})
+		}
+		if p.MultiArch == "allowed" {
+			cp.Provides = append(cp.Provides, cudf.VPkg{Name: AnyPrefix + p.Name, Op: cudf.Eq, Version: cp.Version})
+		}
 		for _, r := range p.Provides {
 			for _, q := range r.Possibilities {
-				pv, err := vpkg(q)
+				op, v, err := constraint(q)
 				if err != nil {
 					return nil, fmt.Errorf("%s: %s: %w", p.Source, p.Name, err)
 				}
-				provides = append(provides, pv)
+				for _, x := range in {
+					switch op {
+					case "":
+						cp.Provides = append(cp.Provides, cudf.VPkg{Name: VirtualPrefix + cname(q.Name, x)})
+					default:
+						// Debian provides only "=".
+						cp.Provides = append(cp.Provides, cudf.VPkg{Name: ProvidedPrefix + cname(q.Name, x), Op: cudf.Eq, Version: v})
+					}
+				}
 			}
 		}
-		for _, pv := range provides {
-			switch pv.Op {
-			case "":
-				cp.Provides = append(cp.Provides, cudf.VPkg{Name: VirtualPrefix + pv.Name})
-			default:
-				// Debian provides only "=".
-				cp.Provides = append(cp.Provides, cudf.VPkg{Name: ProvidedPrefix + pv.Name, Op: cudf.Eq, Version: pv.Version})
-			}
-		}
-		rec, err := formula(p.Recommends)
+		rec, err := formula(p.Recommends, arch, false, "")
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s: %w", p.Source, p.Name, err)
 		}
@@ -293,22 +401,23 @@ func (u *Universe) CUDF(req Request) (*cudf.Document, error) {
 	r := &cudf.Request{ID: "hitch cudf from-deb"}
 	for _, rel := range reqRels[0] {
 		for _, q := range rel.Possibilities {
-			vp, err := vpkg(q)
+			op, v, err := constraint(q)
 			if err != nil {
 				return nil, fmt.Errorf("request: %w", err)
 			}
+			vp := cudf.VPkg{Name: targets(q, native, false)[0], Op: op, Version: v}
 			// A name only provided is installed through a provider.
 			switch {
 			case real[vp.Name]:
-			case vp.Op == "" && virtual[vp.Name]:
+			case vp.Op == "" && virtual[q.Name]:
 				vp.Name = VirtualPrefix + vp.Name
-			case provided[vp.Name]:
+			case provided[q.Name]:
 				vp.Name = ProvidedPrefix + vp.Name
 			}
 			r.Install = append(r.Install, vp)
 		}
 	}
-	remove, err := list(reqRels[1])
+	remove, err := list(reqRels[1], native, false, "")
 	if err != nil {
 		return nil, fmt.Errorf("request: %w", err)
 	}
@@ -444,7 +553,7 @@ func Names(doc *cudf.Document, installed []*cudf.Package) []string {
 	var out []string
 	for _, p := range installed {
 		v, _ := p.Get("number")
-		out = append(out, p.Name+"="+strings.TrimSpace(v.Str))
+		out = append(out, strings.ReplaceAll(p.Name, "%3a", ":")+"="+strings.TrimSpace(v.Str))
 	}
 	return out
 }
@@ -452,13 +561,17 @@ func Names(doc *cudf.Document, installed []*cudf.Package) []string {
 // Relation writes a CUDF constraint of a document CUDF made back in
 // Debian's terms: "thunderbird (<= 1:128.x)", "mail-transport-agent".
 func (u *Universe) Relation(vp cudf.VPkg) string {
-	name := strings.TrimPrefix(strings.TrimPrefix(vp.Name, VirtualPrefix), ProvidedPrefix)
+	name := vp.Name
+	for _, prefix := range []string{VirtualPrefix, ProvidedPrefix, ForeignPrefix, AnyPrefix} {
+		name = strings.TrimPrefix(name, prefix)
+	}
 	name = strings.ReplaceAll(name, "%3a", ":")
 	if vp.Op == "" {
 		return name
 	}
 	ops := map[cudf.Relop]string{cudf.Ge: ">=", cudf.Le: "<=", cudf.Gt: ">>", cudf.Lt: "<<", cudf.Eq: "=", cudf.Neq: "!="}
-	v := u.byRank[name][vp.Version]
+	debName, _, _ := strings.Cut(name, ":")
+	v := u.byRank[debName][vp.Version]
 	if v == "" {
 		v = fmt.Sprint(vp.Version)
 	}

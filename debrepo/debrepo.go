@@ -19,6 +19,7 @@ import (
 	"compress/gzip"
 	"fmt"
 	"github.com/hitch-hpc/hitch/cudf"
+	"github.com/pierrec/lz4/v4"
 	"io"
 	"os"
 	"slices"
@@ -38,6 +39,9 @@ type Package struct {
 	Depends, Conflicts, Recommends, Provides []dependency.Relation
 	Essential                                bool
 	Installed                                bool
+	// MultiArch is the Multi-Arch field: "same", "foreign", "allowed"
+	// or "" (no).
+	MultiArch string
 	// Keep, when set, is the CUDF keep of an installed package:
 	// "version" for dpkg's hold, "package" when it may not be removed
 	// (essential packages get "package" without it).
@@ -53,7 +57,11 @@ type Package struct {
 
 // Universe is the packages read, in order.
 type Universe struct {
+	// Arch is the native architecture; Foreign the others read
+	// (dpkg --add-architecture), whose packages are named NAME%3aARCH
+	// in CUDF as apt-cudf names them.
 	Arch     string
+	Foreign  []string
 	Packages []*Package
 	// byRank maps the last CUDF's integer versions back, name by name;
 	// origin its packages.
@@ -63,7 +71,8 @@ type Universe struct {
 	parsed map[string]dependency.Relation
 }
 
-// Open opens an index file, decompressing .gz and .xz by their magic.
+// Open opens an index file, decompressing .gz, .xz and .lz4 (apt's
+// lists) by their magic.
 func Open(path string) (io.ReadCloser, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -79,6 +88,9 @@ func Open(path string) (io.ReadCloser, error) {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		return readCloser{zr, f}, nil
+	case bytes.HasPrefix(magic, []byte{0x04, 0x22, 0x4d, 0x18}):
+		// LZ4 frames: apt keeps its lists so by default.
+		return readCloser{lz4.NewReader(br), f}, nil
 	case bytes.HasPrefix(magic, []byte{0xfd, '7', 'z', 'X', 'Z', 0}):
 		xr, err := xz.NewReader(br)
 		if err != nil {
@@ -135,7 +147,7 @@ func (u *Universe) ReadStatus(r io.Reader, name string) error {
 func (u *Universe) read(r io.Reader, name, suite string, status bool) error {
 	index := map[string]*Package{}
 	for _, p := range u.Packages {
-		index[p.Name+" "+p.Version.String()] = p
+		index[p.key()] = p
 	}
 	return stanzas(r, name, func(f fields, line int) error {
 		src := fmt.Sprintf("%s:%d", name, line)
@@ -150,7 +162,7 @@ func (u *Universe) read(r io.Reader, name, suite string, status bool) error {
 		if err != nil || p == nil {
 			return err
 		}
-		key := pkgName + " " + p.Version.String()
+		key := p.key()
 		if old := index[key]; old != nil {
 			if status {
 				old.Installed = true
@@ -173,15 +185,19 @@ func (u *Universe) read(r io.Reader, name, suite string, status bool) error {
 // parsePackage reads a package stanza: nil for another architecture.
 func (u *Universe) parsePackage(f fields, src string) (*Package, error) {
 	pkgName := f["Package"]
-	arch := f["Architecture"]
-	if arch != u.Arch && arch != "all" {
+	arch := strings.TrimSpace(f["Architecture"])
+	if arch != u.Arch && arch != "all" && !slices.Contains(u.Foreign, arch) {
 		return nil, nil
 	}
 	v, err := version.Parse(f["Version"])
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s: version %q: %w", src, pkgName, f["Version"], err)
 	}
-	p := &Package{Name: pkgName, Arch: arch, Version: v, Essential: f["Essential"] == "yes", Source: src}
+	p := &Package{Name: pkgName, Arch: arch, Version: v, Essential: f["Essential"] == "yes", Source: src,
+		MultiArch: strings.TrimSpace(f["Multi-Arch"])}
+	if p.MultiArch == "no" {
+		p.MultiArch = ""
+	}
 	for _, rel := range []struct {
 		into   *[]dependency.Relation
 		fields []string
@@ -225,6 +241,9 @@ func (u *Universe) parsePackage(f fields, src string) (*Package, error) {
 	}
 	return p, nil
 }
+
+// key identifies a package version: name, architecture, version.
+func (p *Package) key() string { return p.Name + ":" + p.Arch + " " + p.Version.String() }
 
 // fields are a stanza's fields, continuation lines joined.
 type fields map[string]string

@@ -3,10 +3,12 @@ package debrepo_test
 import (
 	"bytes"
 	"context"
+	"github.com/pierrec/lz4/v4"
 	"math/rand"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -247,5 +249,107 @@ func TestBookworm(t *testing.T) {
 	}
 	if obj[0] != res.Objective[0] || obj[1] != res.Objective[1] {
 		t.Errorf("objective %v, aspcud's %v", res.Objective, obj)
+	}
+}
+
+// TestMultiArch: a universe of amd64 and i386 (Multi-Arch as dpkg has
+// it), solved: a foreign tool serves both architectures, a library of
+// the other architecture does not; Multi-Arch: same installs in both at
+// one version; :any takes an allowed package; conflicts bind both; the
+// index may be lz4-compressed, as apt keeps its lists.
+func TestMultiArch(t *testing.T) {
+	const index = `Package: tool
+Version: 1
+Architecture: i386
+Multi-Arch: foreign
+
+Package: libx
+Version: 1
+Architecture: amd64
+Multi-Arch: same
+
+Package: libx
+Version: 1
+Architecture: i386
+Multi-Arch: same
+
+Package: libx
+Version: 2
+Architecture: i386
+Multi-Arch: same
+
+Package: libonly32
+Version: 1
+Architecture: i386
+
+Package: py
+Version: 1
+Architecture: i386
+Multi-Arch: allowed
+
+Package: needs-tool
+Version: 1
+Architecture: amd64
+Depends: tool
+
+Package: needs-lib32
+Version: 1
+Architecture: amd64
+Depends: libonly32
+
+Package: needs-py
+Version: 1
+Architecture: amd64
+Depends: py:any
+
+Package: enemy
+Version: 1
+Architecture: amd64
+Conflicts: libonly32
+`
+	var buf bytes.Buffer
+	zw := lz4.NewWriter(&buf)
+	zw.Write([]byte(index))
+	zw.Close()
+	path := filepath.Join(t.TempDir(), "Packages.lz4")
+	os.WriteFile(path, buf.Bytes(), 0o644)
+	solveFor := func(install ...string) (string, error) {
+		u := debrepo.New("amd64")
+		u.Foreign = []string{"i386"}
+		r, err := debrepo.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		if err := u.ReadPackages(r, path); err != nil {
+			t.Fatal(err)
+		}
+		doc, err := u.CUDF(debrepo.Request{Install: install})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := solve.Solve(context.Background(), doc, solve.Options{Criteria: solve.Paranoid, Terms: u})
+		if err != nil {
+			return "", err
+		}
+		names := debrepo.Names(doc, res.Installed)
+		sort.Strings(names)
+		return strings.Join(names, " "), nil
+	}
+	for _, c := range []struct {
+		install []string
+		want    string // "" for no solution
+	}{
+		{[]string{"needs-tool"}, "needs-tool=1 tool:i386=1"},
+		{[]string{"needs-lib32"}, ""},
+		{[]string{"needs-py"}, "needs-py=1 py:i386=1"},
+		{[]string{"libx", "libx:i386"}, "libx:i386=1 libx=1"},
+		{[]string{"libx", "libx:i386 (= 2)"}, ""},
+		{[]string{"enemy", "libonly32:i386"}, ""},
+	} {
+		got, err := solveFor(c.install...)
+		if c.want == "" && err == nil || c.want != "" && got != c.want {
+			t.Errorf("install %v: %q (%v), want %q", c.install, got, err, c.want)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package debrepo
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -43,6 +44,11 @@ func ReadEDSP(r io.Reader, name string) (*Scenario, error) {
 				return fmt.Errorf("%s: the request names no Architecture", src)
 			}
 			sc.Universe = New(arch)
+			for _, a := range strings.Fields(f["Architectures"]) {
+				if a != arch && !slices.Contains(sc.Universe.Foreign, a) {
+					sc.Universe.Foreign = append(sc.Universe.Foreign, a)
+				}
+			}
 			yes := func(k string) bool { return strings.TrimSpace(f[k]) == "yes" }
 			sc.UpgradeAll = yes("Upgrade-All") || yes("Upgrade") || yes("Dist-Upgrade")
 			sc.ForbidNewInstall = yes("Forbid-New-Install") || yes("Upgrade")
@@ -55,10 +61,14 @@ func ReadEDSP(r io.Reader, name string) (*Scenario, error) {
 			}{{"Install", &sc.Install}, {"Remove", &sc.Remove}} {
 				for _, n := range strings.Fields(f[l.k]) {
 					base, qual, _ := strings.Cut(n, ":")
-					if qual != "" && qual != arch && qual != "all" && qual != "any" {
-						return fmt.Errorf("%s: %s %s: foreign architectures are not modelled", src, l.k, n)
+					switch {
+					case qual == "" || qual == arch || qual == "all" || qual == "any":
+						*l.out = append(*l.out, base)
+					case slices.Contains(sc.Universe.Foreign, qual):
+						*l.out = append(*l.out, n)
+					default:
+						return fmt.Errorf("%s: %s %s: architecture %s is not among the scenario's (%s)", src, l.k, n, qual, f["Architectures"])
 					}
-					*l.out = append(*l.out, base)
 				}
 			}
 			return nil
@@ -78,7 +88,7 @@ func ReadEDSP(r io.Reader, name string) (*Scenario, error) {
 		if p.Installed && strings.TrimSpace(f["Hold"]) == "yes" {
 			p.Keep = cudf.KeepVersion
 		}
-		key := p.Name + " " + p.Version.String()
+		key := p.key()
 		if index[key] != nil {
 			return nil // the same version from another archive
 		}
@@ -93,10 +103,17 @@ func ReadEDSP(r io.Reader, name string) (*Scenario, error) {
 	if req == nil {
 		return nil, fmt.Errorf("%s: an empty scenario", name)
 	}
+	// Names by architecture, "all" the native one's.
+	nameArch := func(p *Package) string {
+		if p.Arch == "all" {
+			return p.Name + ":" + sc.Universe.Arch
+		}
+		return p.Name + ":" + p.Arch
+	}
 	installedNames := map[string]bool{}
 	for _, p := range sc.Universe.Packages {
 		if p.Installed {
-			installedNames[p.Name] = true
+			installedNames[nameArch(p)] = true
 			if sc.ForbidRemove && p.Keep == "" {
 				p.Keep = cudf.KeepPackage
 			}
@@ -108,7 +125,7 @@ func ReadEDSP(r io.Reader, name string) (*Scenario, error) {
 		case p.Installed:
 		case sc.StrictPinning && !candidate[p]:
 			continue // not APT's candidate: the solver may not propose it
-		case sc.ForbidNewInstall && !installedNames[p.Name]:
+		case sc.ForbidNewInstall && !installedNames[nameArch(p)]:
 			continue
 		}
 		kept = append(kept, p)
@@ -150,20 +167,29 @@ func (sc *Scenario) CUDF() (*cudf.Document, error) {
 // version (the removal of the old version implicit), a Remove stanza for
 // every installed package whose name is gone.
 func (sc *Scenario) WriteAnswer(w io.Writer, doc *cudf.Document, installed []*cudf.Package) error {
+	// By name and architecture (libc6:amd64 and libc6:i386 are two; a
+	// package of "all" is of the native one: linux-libc-dev:amd64
+	// replaced by linux-libc-dev:all is an upgrade, not a removal).
+	key := func(p *Package) string {
+		if p.Arch == "all" {
+			return p.Name + ":" + sc.Universe.Arch
+		}
+		return p.Name + ":" + p.Arch
+	}
 	after := map[string][]*Package{}
 	for _, cp := range installed {
 		p := sc.Universe.Origin(cp)
 		if p == nil {
 			return fmt.Errorf("a solution package %s is not of the scenario", cp)
 		}
-		after[p.Name] = append(after[p.Name], p)
+		after[key(p)] = append(after[key(p)], p)
 	}
 	var b strings.Builder
 	stanza := func(action string, p *Package) {
 		fmt.Fprintf(&b, "%s: %s\nPackage: %s\nVersion: %s\nArchitecture: %s\n\n", action, p.ID, p.Name, p.Version, p.Arch)
 	}
 	for _, p := range sc.Universe.Packages {
-		if p.Installed && len(after[p.Name]) == 0 {
+		if p.Installed && len(after[key(p)]) == 0 {
 			stanza("Remove", p)
 		}
 	}
@@ -171,7 +197,7 @@ func (sc *Scenario) WriteAnswer(w io.Writer, doc *cudf.Document, installed []*cu
 		if p.Installed {
 			continue
 		}
-		for _, q := range after[p.Name] {
+		for _, q := range after[key(p)] {
 			if q == p {
 				stanza("Install", p)
 			}

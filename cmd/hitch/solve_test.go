@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -438,14 +439,11 @@ func TestCudfCheck(t *testing.T) {
 	}
 }
 
-// TestPeerAptCudfDistUpgrade: the bookworm test root's installed set
-// dist-upgraded to trixie (apt in a directory of the test's own, trixie's
-// lists fetched from the mirror). apt-cudf, the bridge to every CUDF
-// solver, answers with aspcud that there is no solution ("UNSAT"), an
-// artefact of its encoding; hitch, reading EDSP itself, answers with an
-// upgrade apt accepts: nothing removed, most packages upgraded, what it
-// holds back named by apt.
-func TestPeerAptCudfDistUpgrade(t *testing.T) {
+// aptRoot is an apt of the test's own: the bookworm test root's dpkg
+// status, suite's lists (main) fetched from the mirror for the
+// architectures given (the first native); it returns apt-get's options.
+func aptRoot(t *testing.T, suite string, archs ...string) []string {
+	t.Helper()
 	aptReady(t)
 	if os.Getenv("HITCH_NO_MIRROR") != "" {
 		t.Skip("HITCH_NO_MIRROR set")
@@ -463,12 +461,58 @@ func TestPeerAptCudfDistUpgrade(t *testing.T) {
 	if mirror == "" {
 		mirror = "http://deb.debian.org/debian"
 	}
-	os.WriteFile(filepath.Join(root, "etc/apt/sources.list"), []byte("deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] "+mirror+" trixie main\n"), 0o644)
+	os.WriteFile(filepath.Join(root, "etc/apt/sources.list"), []byte("deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] "+mirror+" "+suite+" main\n"), 0o644)
 	base := []string{"-o", "Dir=" + root, "-o", "Dir::State::status=" + filepath.Join(root, "var/lib/dpkg/status"),
-		"-o", "Debug::NoLocking=1", "-o", "APT::Architecture=amd64", "-o", "APT::Solver::RunAsUser=root"}
-	if out, err := exec.Command("apt-get", append(base, "update")...).CombinedOutput(); err != nil {
-		t.Fatalf("apt-get update (trixie): %v\n%s", err, out)
+		"-o", "Debug::NoLocking=1", "-o", "APT::Architecture=" + archs[0], "-o", "APT::Solver::RunAsUser=root"}
+	for _, a := range archs {
+		base = append(base, "-o", "APT::Architectures::="+a)
 	}
+	if out, err := exec.Command("apt-get", append(base, "update")...).CombinedOutput(); err != nil {
+		t.Fatalf("apt-get update (%s %v): %v\n%s", suite, archs, err, out)
+	}
+	return base
+}
+
+// TestMultiArch: apt with amd64 and i386 (bookworm), the test root
+// installed; for requests across the two architectures (libraries of
+// i386 beside amd64's, Multi-Arch: same at one version, foreign tools
+// serving both, gcc-multilib) hitch's answer, through apt, is apt's own.
+func TestMultiArch(t *testing.T) {
+	base := aptRoot(t, "bookworm", "amd64", "i386")
+	bin, solvers := buildSolver(t)
+	os.WriteFile(filepath.Join(solvers, "hitch"), []byte("#!/bin/sh\nexec "+bin+" solve --edsp\n"), 0o755)
+	actions := func(args ...string) string {
+		out, err := exec.Command("apt-get", append(append(base, "-s"), args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("apt-get %v: %v\n%.2000s", args, err, out)
+		}
+		var acts []string
+		for _, l := range strings.Split(string(out), "\n") {
+			if f := strings.Fields(l); len(f) > 1 && (f[0] == "Inst" || f[0] == "Remv") {
+				acts = append(acts, f[0]+" "+f[1])
+			}
+		}
+		sort.Strings(acts)
+		return strings.Join(acts, "\n")
+	}
+	for _, req := range [][]string{{"libstdc++6:i386"}, {"zlib1g-dev:i386"}, {"libc6-dev:i386", "libx11-6:i386"}, {"python3:i386"}, {"gcc-multilib"}} {
+		apt := actions(append([]string{"install"}, req...)...)
+		ours := actions(append([]string{"-o", "Dir::Bin::Solvers::=" + solvers, "--solver", "hitch", "install"}, req...)...)
+		if apt != ours || strings.Contains(req[0], ":i386") && !strings.Contains(ours, ":i386") {
+			t.Errorf("install %v:\napt's solver:\n%s\nhitch:\n%s", req, apt, ours)
+		}
+	}
+}
+
+// TestPeerAptCudfDistUpgrade: the bookworm test root's installed set
+// dist-upgraded to trixie (apt in a directory of the test's own, trixie's
+// lists fetched from the mirror). apt-cudf, the bridge to every CUDF
+// solver, answers with aspcud that there is no solution ("UNSAT"), an
+// artefact of its encoding; hitch, reading EDSP itself, answers with an
+// upgrade apt accepts: nothing removed, most packages upgraded, what it
+// holds back named by apt.
+func TestPeerAptCudfDistUpgrade(t *testing.T) {
+	base := aptRoot(t, "trixie", "amd64")
 	dump := filepath.Join(t.TempDir(), "dist-upgrade.edsp")
 	cmd := exec.Command("apt-get", append(base, "-s", "--solver", "dump", "dist-upgrade")...)
 	cmd.Env = append(os.Environ(), "APT_EDSP_DUMP_FILENAME="+dump)

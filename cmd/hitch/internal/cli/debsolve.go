@@ -19,13 +19,14 @@ import (
 // debFlags read a Debian universe: Packages files, a dpkg status file, an
 // architecture, and a request.
 type debFlags struct {
-	arch, status    *string
-	install, remove multiFlag
+	arch, status             *string
+	install, remove, foreign multiFlag
 }
 
 func addDebFlags(fs *flag.FlagSet) *debFlags {
 	d := &debFlags{}
-	d.arch = fs.String("arch", "amd64", "the `architecture` read (with all)")
+	d.arch = fs.String("arch", "amd64", "the native `architecture` (its packages and all's are read)")
+	fs.Var(&d.foreign, "foreign-arch", "also read `ARCH`'s packages, as dpkg --add-architecture does (repeatable; NAME:ARCH in requests)")
 	d.status = fs.String("status", "", "dpkg's status `FILE`: what is installed (default: nothing)")
 	fs.Var(&d.install, "install", "install `PKG`, a Debian relation (\"libc6 (>= 2.36)\"), a version (\"openmpi-bin=4.1.4-3\") or a suite's (\"openmpi-bin/trixie\") (repeatable)")
 	fs.Var(&d.remove, "remove", "remove `PKG` (repeatable)")
@@ -40,6 +41,7 @@ func addDebFlags(fs *flag.FlagSet) *debFlags {
 // solver whose criteria never gain by installing more).
 func (d *debFlags) universe(files []string, slice bool) (*cudf.Document, *debrepo.Universe, error) {
 	u := debrepo.New(*d.arch)
+	u.Foreign = d.foreign
 	for _, f := range files {
 		suite := debrepo.SuiteOf(f)
 		if name, path, ok := strings.Cut(f, "="); ok && !strings.Contains(name, "/") {
@@ -85,8 +87,10 @@ integers name by name in dpkg's order (the Debian version is kept in
 the "number" property), Depends and Pre-Depends dependencies, Conflicts
 and Breaks conflicts, Recommends the "recommends" property; an
 unversioned Provides is of "--virtual-NAME", as unversioned relations
-alone are satisfied by it (Debian Policy 7.5). One architecture is read,
-with "all".
+alone are satisfied by it (Debian Policy 7.5). The native architecture
+is read, with "all", and those --foreign-arch names: their packages are
+NAME%3aARCH, as apt-cudf writes them, with Multi-Arch (same, foreign,
+allowed) as dpkg has it.
 
 check reads the answers of any CUDF solvers (hitch's, aspcud's, mccs's,
 apt-cudf's) to one problem and says, for each, whether it is a solution
@@ -241,6 +245,7 @@ func writeDebPlan(w io.Writer, doc *cudf.Document, res *solve.Result) {
 		after[p.Name] = append(after[p.Name], version(p))
 	}
 	var install, change, remove []string
+	show := func(name string) string { return strings.ReplaceAll(name, "%3a", ":") }
 	for name, vs := range after {
 		if strings.HasPrefix(name, debrepo.VirtualPrefix) {
 			continue
@@ -248,14 +253,14 @@ func writeDebPlan(w io.Writer, doc *cudf.Document, res *solve.Result) {
 		old := before[name]
 		switch {
 		case len(old) == 0:
-			install = append(install, fmt.Sprintf("%s %s", name, strings.Join(vs, ", ")))
+			install = append(install, fmt.Sprintf("%s %s", show(name), strings.Join(vs, ", ")))
 		case strings.Join(old, ",") != strings.Join(vs, ","):
-			change = append(change, fmt.Sprintf("%s %s → %s", name, strings.Join(old, ", "), strings.Join(vs, ", ")))
+			change = append(change, fmt.Sprintf("%s %s → %s", show(name), strings.Join(old, ", "), strings.Join(vs, ", ")))
 		}
 	}
 	for name, vs := range before {
 		if len(after[name]) == 0 {
-			remove = append(remove, fmt.Sprintf("%s %s", name, strings.Join(vs, ", ")))
+			remove = append(remove, fmt.Sprintf("%s %s", show(name), strings.Join(vs, ", ")))
 		}
 	}
 	for _, part := range []struct {
