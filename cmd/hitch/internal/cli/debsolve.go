@@ -80,8 +80,8 @@ CUDF documents: write them from Debian's indexes, check solvers' answers.
   hitch cudf from-deb [flags] Packages...
   hitch cudf check [--criteria C] PROBLEM.cudf SOLUTION...
 
-reads Debian Packages files (plain, .gz or .xz) and a dpkg status file
-(--status) and writes the universe and the request (--install, --remove)
+from-deb reads Debian Packages files (plain, .gz, .xz, or .lz4 as apt
+keeps its lists) and a dpkg status file (--status) and writes the universe and the request (--install, --remove)
 as a CUDF 2.0 document on standard output: Debian versions become
 integers name by name in dpkg's order (the Debian version is kept in
 the "number" property), Depends and Pre-Depends dependencies, Conflicts
@@ -102,7 +102,7 @@ not (or is FAIL), 2 on errors.
 
 Examples:
   hitch cudf from-deb --status /var/lib/dpkg/status --install openmpi-bin \
-    /var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages > problem.cudf
+    /var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages.lz4 > problem.cudf
   hitch cudf check --criteria trendy problem.cudf hitch.sol aspcud.sol mccs.sol
 `
 

@@ -51,7 +51,7 @@ To make it apt's solver "hitch" (apt-get --solver hitch …):
   printf '#!/bin/sh\nexec %s solve --edsp\n' "$(command -v hitch)" > /usr/lib/apt/solvers/hitch
   chmod 755 /usr/lib/apt/solvers/hitch
 
---deb reads Debian Packages files (plain, .gz or .xz) instead, with a
+--deb reads Debian Packages files (plain, .gz, .xz or .lz4) instead, with a
 dpkg status file (--status) and the request as Debian relations
 (--install, --remove), and prints what to install, change and remove
 (see 'hitch cudf' for how Debian becomes CUDF). A request line may name
