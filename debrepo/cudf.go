@@ -26,6 +26,11 @@ const (
 	// provides to NAME:any relations.
 	ForeignPrefix = "--foreign-"
 	AnyPrefix     = "--any-"
+	// ManualProperty is 1 for an installed package that was asked for
+	// (not installed by apt as a dependency) and that no other package
+	// replaces (Replaces with Conflicts or Breaks), 0 for the rest: what
+	// -sum(removed,manual) keeps.
+	ManualProperty = "manual"
 )
 
 // Request is what to install and remove, as Debian relations ("openmpi-bin",
@@ -195,6 +200,70 @@ func (u *Universe) CUDF(req Request) (*cudf.Document, error) {
 	}
 	rank := func(name string, v version.Version) int64 { return ranks[name][v.String()] }
 	rawRank := map[string]map[string]int64{}
+	// Names some package both replaces and conflicts with (breaks): its
+	// successor can take over, so removing it is no loss to the user.
+	// Versioned relations count when the installed version satisfies
+	// them (e2fsprogs-l10n replacing an older e2fsprogs does not make
+	// today's removable).
+	installedAt := map[string][]version.Version{}
+	for _, p := range pkgs {
+		if p.Installed {
+			installedAt[p.Name] = append(installedAt[p.Name], p.Version)
+		}
+	}
+	hits := func(q dependency.Possibility) bool {
+		if q.Version == nil {
+			return len(installedAt[q.Name]) > 0
+		}
+		want, err := version.Parse(q.Version.Number)
+		if err != nil {
+			return false
+		}
+		for _, v := range installedAt[q.Name] {
+			c := version.Compare(v, want)
+			switch q.Version.Operator {
+			case ">=", ">":
+				if c >= 0 {
+					return true
+				}
+			case "<=", "<":
+				if c <= 0 {
+					return true
+				}
+			case ">>":
+				if c > 0 {
+					return true
+				}
+			case "<<":
+				if c < 0 {
+					return true
+				}
+			case "=":
+				if c == 0 {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	replaced := map[string]bool{}
+	for _, p := range pkgs {
+		against := map[string]bool{}
+		for _, r := range p.Conflicts {
+			for _, q := range r.Possibilities {
+				if hits(q) {
+					against[q.Name] = true
+				}
+			}
+		}
+		for _, r := range p.Replaces {
+			for _, q := range r.Possibilities {
+				if against[q.Name] && q.Name != p.Name && hits(q) {
+					replaced[q.Name] = true
+				}
+			}
+		}
+	}
 	// constraint is q's version constraint in CUDF.
 	constraint := func(q dependency.Possibility) (cudf.Relop, int64, error) {
 		if !cudf.IsPkgname(q.Name) {
@@ -313,6 +382,7 @@ func (u *Universe) CUDF(req Request) (*cudf.Document, error) {
 	doc := &cudf.Document{Preamble: &cudf.Preamble{ID: "hitch cudf from-deb", Props: []cudf.PropDecl{
 		{Name: "number", Type: cudf.Type{Kind: cudf.String}, Default: &cudf.Value{Type: cudf.Type{Kind: cudf.String}}},
 		{Name: "recommends", Type: cudf.Type{Kind: cudf.Vpkgformula}, Default: &cudf.Value{Type: cudf.Type{Kind: cudf.Vpkgformula}}},
+		{Name: ManualProperty, Type: cudf.Type{Kind: cudf.Nat}, Default: &cudf.Value{Type: cudf.Type{Kind: cudf.Nat}}},
 	}}}
 	for _, p := range pkgs {
 		arch := archOf(p)
@@ -394,6 +464,11 @@ func (u *Universe) CUDF(req Request) (*cudf.Document, error) {
 		cp.Extra = []cudf.Prop{
 			{Name: "number", Value: cudf.Value{Type: cudf.Type{Kind: cudf.String}, Str: p.Version.String()}},
 			{Name: "recommends", Value: cudf.Value{Type: cudf.Type{Kind: cudf.Vpkgformula}, Formula: rec}},
+		}
+		if p.Installed && !p.Auto && !replaced[p.Name] {
+			cp.Extra = append(cp.Extra, cudf.Prop{Name: ManualProperty, Value: cudf.Value{Type: cudf.Type{Kind: cudf.Nat}, Int: 1}})
+		} else {
+			cp.Extra = append(cp.Extra, cudf.Prop{Name: ManualProperty, Value: cudf.Value{Type: cudf.Type{Kind: cudf.Nat}}})
 		}
 		doc.Packages = append(doc.Packages, cp)
 		u.origin[cp] = p

@@ -37,11 +37,17 @@ type Package struct {
 	// Relations, parsed: Depends (Pre-Depends included), Conflicts
 	// (Breaks included), Recommends, Provides.
 	Depends, Conflicts, Recommends, Provides []dependency.Relation
-	Essential                                bool
-	Installed                                bool
+	// Replaces, read for what a package takes over (with a conflict):
+	// the t64 libraries replacing their predecessors.
+	Replaces  []dependency.Relation
+	Essential bool
+	Installed bool
 	// MultiArch is the Multi-Arch field: "same", "foreign", "allowed"
 	// or "" (no).
 	MultiArch string
+	// Auto marks an installed package apt installed as a dependency
+	// (APT-Automatic), not by request: one a dist-upgrade may remove.
+	Auto bool
 	// Keep, when set, is the CUDF keep of an installed package:
 	// "version" for dpkg's hold, "package" when it may not be removed
 	// (essential packages get "package" without it).
@@ -206,6 +212,7 @@ func (u *Universe) parsePackage(f fields, src string) (*Package, error) {
 		{&p.Conflicts, []string{"Conflicts", "Breaks"}},
 		{&p.Recommends, []string{"Recommends"}},
 		{&p.Provides, []string{"Provides"}},
+		{&p.Replaces, []string{"Replaces"}},
 	} {
 		for _, fl := range rel.fields {
 			text := strings.TrimSpace(f[fl])

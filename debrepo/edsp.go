@@ -17,6 +17,9 @@ type Scenario struct {
 	Universe        *Universe
 	Install, Remove []string
 	UpgradeAll      bool
+	// DistUpgrade: removals and new packages allowed (apt-get
+	// dist-upgrade, full-upgrade).
+	DistUpgrade bool
 	// Forbids, from the request or implied by Upgrade.
 	ForbidNewInstall, ForbidRemove bool
 	StrictPinning                  bool
@@ -51,6 +54,7 @@ func ReadEDSP(r io.Reader, name string) (*Scenario, error) {
 			}
 			yes := func(k string) bool { return strings.TrimSpace(f[k]) == "yes" }
 			sc.UpgradeAll = yes("Upgrade-All") || yes("Upgrade") || yes("Dist-Upgrade")
+			sc.DistUpgrade = yes("Dist-Upgrade")
 			sc.ForbidNewInstall = yes("Forbid-New-Install") || yes("Upgrade")
 			sc.ForbidRemove = yes("Forbid-Remove") || yes("Upgrade")
 			sc.StrictPinning = strings.TrimSpace(f["Strict-Pinning"]) != "no"
@@ -85,6 +89,7 @@ func ReadEDSP(r io.Reader, name string) (*Scenario, error) {
 			return fmt.Errorf("%s: %s %s has no APT-ID", src, p.Name, p.Version)
 		}
 		p.Installed = strings.TrimSpace(f["Installed"]) == "yes"
+		p.Auto = strings.TrimSpace(f["APT-Automatic"]) == "yes"
 		if p.Installed && strings.TrimSpace(f["Hold"]) == "yes" {
 			p.Keep = cudf.KeepVersion
 		}
@@ -148,6 +153,12 @@ func (sc *Scenario) Criteria() ([]solve.Criterion, error) {
 			return nil, fmt.Errorf("Preferences: %w", err)
 		}
 		return c, nil
+	}
+	if sc.UpgradeAll && sc.DistUpgrade {
+		// As apt: no package installed by request removed, then all up
+		// to date, removing what apt installed as a dependency where
+		// the new versions need it, then the fewest removed, new, changed.
+		return []solve.Criterion{{Measure: solve.Sum, Set: solve.SetRemoved, Attr: ManualProperty}, solve.NotUpToDate, solve.Removed, solve.New, solve.Changed}, nil
 	}
 	if sc.UpgradeAll {
 		return []solve.Criterion{solve.Removed, solve.NotUpToDate, solve.New, solve.Changed}, nil

@@ -44,7 +44,11 @@ scenario on standard input and writes Install and Remove stanzas, or an
 Error stanza apt shows, with Progress stanzas on the way. It decides as
 apt's own solver does by default: the fewest removals, then the
 recommendations of newly installed packages met, then the fewest
-changes (an upgrade: the fewest removals, then the most up to date);
+changes; for a dist-upgrade, nothing asked for removed, then everything
+up to date (removing what apt installed as a dependency, or what a
+successor replaces, where the new versions need it), then the fewest
+removals, new packages and changes; for an upgrade, the fewest removals,
+then the most up to date;
 apt-get -o APT::Solver::hitch::Preferences=CRITERIA chooses others.
 To make it apt's solver "hitch" (apt-get --solver hitch …):
 
